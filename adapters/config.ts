@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+/**
+ * Typed configuration, read from the environment once at cold start.
+ * A missing or malformed setting fails the cold start loudly, naming the variable.
+ */
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+
+const EnvSchema = z.object({
+  QM_STAGE: z.string().min(1).default('dev'),
+  QM_REGION: z.string().min(1).default('us-east-1'),
+  QM_NODES_TABLE: z.string().min(3),
+  QM_DYNAMODB_ENDPOINT: z.string().optional(),
+  QM_SECRET: z.string().optional(),
+  QM_SECRET_PARAM: z.string().optional(),
+  QM_SERVICE_DOWN_TIME: int(60, 1),
+  QM_CLAIM_TTL: int(600, 1),
+  QM_MAX_BODY_BYTES: int(262_144, 1024),
+  QM_DLQ_URL: z.string().optional(),
+  QM_SQS_ENDPOINT: z.string().optional(),
+});
+
+export type Config = {
+  stage: string;
+  region: string;
+  nodesTable: string;
+  dynamodbEndpoint: string | undefined;
+  /** The token secret given directly (local stack only) … */
+  secret: string | undefined;
+  /** … or the SSM parameter that holds it (a deployed stage). */
+  secretParam: string | undefined;
+  serviceDownTimeS: number;
+  claimTtlS: number;
+  maxBodyBytes: number;
+  dlqUrl: string | undefined;
+  sqsEndpoint: string | undefined;
+};
+
+/** Thrown at cold start; the function refuses to serve with a broken config. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const blank = (v: string | undefined): string | undefined => (v === undefined || v.trim() === '' ? undefined : v);
+
+/** Reads and validates the configuration from `env`. */
+export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
+  const cleaned = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, blank(v)]));
+  const r = EnvSchema.safeParse(cleaned);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new ConfigError(`invalid configuration: ${i?.path.join('.')}: ${i?.message}`);
+  }
+  const e = r.data;
+  if (!e.QM_SECRET && !e.QM_SECRET_PARAM) {
+    throw new ConfigError('invalid configuration: set QM_SECRET_PARAM (an SSM parameter) or, locally, QM_SECRET');
+  }
+  return {
+    stage: e.QM_STAGE,
+    region: e.QM_REGION,
+    nodesTable: e.QM_NODES_TABLE,
+    dynamodbEndpoint: e.QM_DYNAMODB_ENDPOINT,
+    secret: e.QM_SECRET,
+    secretParam: e.QM_SECRET_PARAM,
+    serviceDownTimeS: e.QM_SERVICE_DOWN_TIME,
+    claimTtlS: e.QM_CLAIM_TTL,
+    maxBodyBytes: e.QM_MAX_BODY_BYTES,
+    dlqUrl: e.QM_DLQ_URL,
+    sqsEndpoint: e.QM_SQS_ENDPOINT,
+  };
+};
+
+/** The development secret of the local stack; never used by a deployed stage (which has no QM_SECRET). */
+export const DEV_SECRET = 'quartermaster-local-development-secret';

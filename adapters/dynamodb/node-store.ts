@@ -1,0 +1,109 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { claimedTotals, type NodeRecord } from '../../core/nodes';
+import { type NodeStore, type Versioned, WriteConflictError } from '../../core/ports';
+
+/** Items whose key starts with `#` are bookkeeping (the id counter), never nodes. */
+const META_PREFIX = '#';
+const ID_COUNTER = '#id-counter';
+
+type Item = NodeRecord & {
+  ver: number;
+  claimed_vcpus: number;
+  claimed_memory_mb: number;
+  claimed_disk_gb: number;
+};
+
+const fromItem = (item: Record<string, unknown>): Versioned => {
+  const { ver, claimed_vcpus, claimed_memory_mb, claimed_disk_gb, ...record } = item as unknown as Item;
+  return { record: record as NodeRecord, ver: Number(ver) };
+};
+
+/** The DynamoDB node store: one item per host, keyed by `host`. */
+export class DynamoNodeStore implements NodeStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async get(host: string): Promise<Versioned | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { host }, ConsistentRead: true }));
+    return out.Item ? fromItem(out.Item) : undefined;
+  }
+
+  async list(): Promise<NodeRecord[]> {
+    const nodes: NodeRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(new ScanCommand({ TableName: this.table, ExclusiveStartKey: start }));
+      for (const item of out.Items ?? []) {
+        if (!String(item.host).startsWith(META_PREFIX)) nodes.push(fromItem(item).record);
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return nodes.sort((a, b) => a.host.localeCompare(b.host));
+  }
+
+  async nextId(): Promise<number> {
+    const out = await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { host: ID_COUNTER },
+        UpdateExpression: 'ADD next_id :one',
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(out.Attributes?.next_id);
+  }
+
+  async put(record: NodeRecord, expectedVer: number | undefined, opts: { newerSeq?: number } = {}): Promise<number> {
+    const totals = claimedTotals(Object.values(record.claims));
+    const ver = (expectedVer ?? 0) + 1;
+    const item: Item = {
+      ...record,
+      ver,
+      claimed_vcpus: totals.vcpus,
+      claimed_memory_mb: totals.memory_mb,
+      claimed_disk_gb: totals.disk_gb,
+    };
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    let condition: string;
+    if (expectedVer === undefined) {
+      condition = 'attribute_not_exists(#host)';
+      names['#host'] = 'host';
+    } else {
+      condition = '#ver = :ver';
+      names['#ver'] = 'ver';
+      values[':ver'] = expectedVer;
+    }
+    if (opts.newerSeq !== undefined && expectedVer !== undefined) {
+      condition += ' AND #seq < :seq';
+      names['#seq'] = 'seq';
+      values[':seq'] = opts.newerSeq;
+    }
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: item,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: Object.keys(values).length ? values : undefined,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return ver;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) {
+        throw new WriteConflictError(e.Item ? fromItem(unmarshallLoose(e.Item)) : undefined);
+      }
+      throw e;
+    }
+  }
+}
+
+const unmarshallLoose = (item: Record<string, unknown>): Record<string, unknown> =>
+  unmarshall(item as Parameters<typeof unmarshall>[0]);

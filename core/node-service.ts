@@ -1,0 +1,67 @@
+import { NodeNotFoundError, StaleReportError } from './errors';
+import { applyPatch, applyReport, type NodePatch, type NodeRecord, type Report } from './nodes';
+import { type NodeStore, WriteConflictError } from './ports';
+
+/** How many times a write is retried after losing a race to another writer. */
+const MAX_ATTEMPTS = 8;
+
+/**
+ * Upserts a report. The stale check is the write's condition (`seq < :seq`), so
+ * two racing reports can never both land; a lost race with a claim or a patch
+ * (same seq, newer version) re-reads and tries again.
+ */
+export const upsertReport = async (
+  store: NodeStore,
+  host: string,
+  report: Report,
+  now: () => number,
+): Promise<NodeRecord> => {
+  let current = await store.get(host);
+  for (let attempt = 1; ; attempt++) {
+    if (current && current.record.seq >= report.seq) throw new StaleReportError(host, report.seq, current.record.seq);
+    const id = current ? current.record.id : await store.nextId();
+    const record = applyReport(current?.record, report, host, { id, service_id: id }, now());
+    try {
+      await store.put(record, current?.ver, { newerSeq: report.seq });
+      return record;
+    } catch (e) {
+      if (!(e instanceof WriteConflictError) || attempt >= MAX_ATTEMPTS) throw e;
+      current = e.current ?? (await store.get(host));
+    }
+  }
+};
+
+/** Applies `change` to an existing node with optimistic retries; 404 when it does not exist. */
+const modify = async (store: NodeStore, host: string, change: (r: NodeRecord) => NodeRecord): Promise<NodeRecord> => {
+  let current = await store.get(host);
+  for (let attempt = 1; ; attempt++) {
+    if (!current) throw new NodeNotFoundError(host);
+    const record = change(current.record);
+    try {
+      await store.put(record, current.ver);
+      return record;
+    } catch (e) {
+      if (!(e instanceof WriteConflictError) || attempt >= MAX_ATTEMPTS) throw e;
+      current = e.current ?? (await store.get(host));
+    }
+  }
+};
+
+/** The operator's PATCH. */
+export const patchNode = (store: NodeStore, host: string, patch: NodePatch, now: () => number): Promise<NodeRecord> =>
+  modify(store, host, (r) => applyPatch(r, patch, now()));
+
+/** Soft delete, as Nova's: `deleted = id`, `deleted_at` set once. */
+export const softDeleteNode = (store: NodeStore, host: string, now: () => number): Promise<NodeRecord> =>
+  modify(store, host, (r) =>
+    r.deleted
+      ? r
+      : { ...r, deleted: r.id, deleted_at: new Date(now()).toISOString(), updated_at: new Date(now()).toISOString() },
+  );
+
+/** Reads one node; 404 when absent. */
+export const getNode = async (store: NodeStore, host: string): Promise<NodeRecord> => {
+  const v = await store.get(host);
+  if (!v) throw new NodeNotFoundError(host);
+  return v.record;
+};

@@ -1,0 +1,233 @@
+import { z } from 'zod';
+import { count, HOST_PATTERN, UUID_PATTERN } from './schema';
+
+/** An instance the agent saw running on the host. */
+export const InstanceSchema = z.strictObject({
+  uuid: z.string().regex(UUID_PATTERN, 'must be a uuid'),
+  vcpus: count(),
+  memory_mb: count(),
+  disk_gb: count(),
+});
+export type Instance = z.infer<typeof InstanceSchema>;
+
+export const CpuInfoSchema = z.strictObject({
+  arch: z.string().min(1).max(64),
+  vendor: z.string().max(128),
+  model: z.string().max(256),
+  features: z.array(z.string().min(1).max(64)).max(1024),
+  topology: z.strictObject({
+    sockets: count().min(1),
+    cores: count().min(1),
+    threads: count().min(1),
+  }),
+});
+export type CpuInfo = z.infer<typeof CpuInfoSchema>;
+
+/**
+ * The agent's report, `PUT /nodes/{host}` (CONTRACT.md "Compute nodes").
+ * Unknown fields are rejected, naming the field: a typo must not be silently dropped.
+ */
+export const ReportSchema = z.strictObject({
+  hypervisor_hostname: z.string().regex(HOST_PATTERN, 'must be a hostname'),
+  hypervisor_type: z.string().min(1).max(64),
+  hypervisor_version: count(),
+  cpu_info: CpuInfoSchema,
+  vcpus: count(),
+  memory_mb: count(),
+  local_gb: count(),
+  vcpus_used: count(),
+  memory_mb_used: count(),
+  local_gb_used: count(),
+  disk_available_least: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
+  running_vms: count(),
+  current_workload: count(),
+  instances: z.array(InstanceSchema).max(1000).optional(),
+  availability_zone: z.string().min(1).max(255).optional(),
+  seq: count(),
+  reported_at: z.iso.datetime({ offset: true }),
+});
+export type Report = z.infer<typeof ReportSchema>;
+
+/** The operator's `PATCH /nodes/{host}`; `null` clears what the operator set. */
+export const PatchSchema = z
+  .strictObject({
+    disabled: z.boolean().optional(),
+    disabled_reason: z.string().max(255).nullable().optional(),
+    availability_zone: z.string().min(1).max(255).nullable().optional(),
+    metadata: z.record(z.string().min(1).max(255), z.string().max(255).nullable()).optional(),
+  })
+  .refine((p) => Object.keys(p).length > 0, { message: 'at least one field must be set' });
+export type NodePatch = z.infer<typeof PatchSchema>;
+
+/** A resource reservation made by the scheduler, held until a report or notification absorbs it. */
+export interface Claim {
+  instance_uuid: string;
+  vcpus: number;
+  memory_mb: number;
+  disk_gb: number;
+  group?: string;
+  claimed_at: string;
+  expires_at: string;
+}
+
+/** What the store keeps per host: Nova's compute_nodes columns plus our bookkeeping. */
+export interface NodeRecord {
+  host: string;
+  id: number;
+  service_id: number;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+  /** Nova's soft-delete marker: 0 when live, the row's id when deleted. */
+  deleted: number;
+  vcpus: number;
+  memory_mb: number;
+  local_gb: number;
+  vcpus_used: number;
+  memory_mb_used: number;
+  local_gb_used: number;
+  hypervisor_type: string;
+  hypervisor_version: number;
+  cpu_info: CpuInfo;
+  disk_available_least: number;
+  current_workload: number;
+  running_vms: number;
+  hypervisor_hostname: string;
+  instances: Instance[];
+  /** What the agent reported; the operator's `availability_zone` wins. */
+  reported_availability_zone: string | null;
+  operator_availability_zone: string | null;
+  disabled: boolean;
+  disabled_reason: string | null;
+  metadata: Record<string, string>;
+  claims: Record<string, Claim>;
+  seq: number;
+  /** The agent's clock at report time. */
+  reported_at: string;
+  /** The server's clock at report time, ms since the epoch; drives `status`. */
+  received_at_ms: number;
+}
+
+/** A node as the API shows it. */
+export interface NodeView
+  extends Omit<NodeRecord, 'claims' | 'reported_availability_zone' | 'operator_availability_zone' | 'received_at_ms'> {
+  free_ram_mb: number;
+  free_disk_gb: number;
+  availability_zone: string;
+  status: 'up' | 'down';
+  claims: Claim[];
+}
+
+export const DEFAULT_AVAILABILITY_ZONE = 'nova';
+
+/** Claims still counting at `nowMs`: not absorbed, not expired. */
+export const liveClaims = (claims: Record<string, Claim>, nowMs: number): Claim[] =>
+  Object.values(claims)
+    .filter((c) => Date.parse(c.expires_at) > nowMs)
+    .sort((a, b) => a.claimed_at.localeCompare(b.claimed_at) || a.instance_uuid.localeCompare(b.instance_uuid));
+
+/** Sum of live claims, per resource. */
+export const claimedTotals = (claims: Claim[]): { vcpus: number; memory_mb: number; disk_gb: number } =>
+  claims.reduce(
+    (t, c) => ({ vcpus: t.vcpus + c.vcpus, memory_mb: t.memory_mb + c.memory_mb, disk_gb: t.disk_gb + c.disk_gb }),
+    { vcpus: 0, memory_mb: 0, disk_gb: 0 },
+  );
+
+/** `up` when the last report arrived less than `serviceDownTimeS` ago (Nova's servicegroup DB driver). */
+export const nodeStatus = (receivedAtMs: number, nowMs: number, serviceDownTimeS: number): 'up' | 'down' =>
+  nowMs - receivedAtMs < serviceDownTimeS * 1000 ? 'up' : 'down';
+
+/**
+ * The API view: usage accounting rule 1 — free = capacity − measured used − live claims.
+ */
+export const toNodeView = (r: NodeRecord, nowMs: number, serviceDownTimeS: number): NodeView => {
+  const claims = liveClaims(r.claims, nowMs);
+  const claimed = claimedTotals(claims);
+  const { claims: _c, reported_availability_zone, operator_availability_zone, received_at_ms, ...columns } = r;
+  return {
+    ...columns,
+    free_ram_mb: r.memory_mb - r.memory_mb_used - claimed.memory_mb,
+    free_disk_gb: r.local_gb - r.local_gb_used - claimed.disk_gb,
+    availability_zone: operator_availability_zone ?? reported_availability_zone ?? DEFAULT_AVAILABILITY_ZONE,
+    status: nodeStatus(received_at_ms, nowMs, serviceDownTimeS),
+    claims,
+  };
+};
+
+/**
+ * Claims that survive a report: rule 3, a claim whose instance the host now
+ * lists is absorbed (the measured usage counts it); expired ones are dropped.
+ */
+export const claimsAfterReport = (
+  claims: Record<string, Claim>,
+  instances: Instance[],
+  nowMs: number,
+): Record<string, Claim> => {
+  const running = new Set(instances.map((i) => i.uuid.toLowerCase()));
+  const kept: Record<string, Claim> = {};
+  for (const [uuid, c] of Object.entries(claims)) {
+    if (!running.has(uuid.toLowerCase()) && Date.parse(c.expires_at) > nowMs) kept[uuid] = c;
+  }
+  return kept;
+};
+
+/** The record a report produces, given what was stored before (if anything). */
+export const applyReport = (
+  prev: NodeRecord | undefined,
+  report: Report,
+  host: string,
+  ids: { id: number; service_id: number },
+  nowMs: number,
+): NodeRecord => {
+  const now = new Date(nowMs).toISOString();
+  const instances = report.instances ?? [];
+  return {
+    host,
+    id: prev?.id ?? ids.id,
+    service_id: prev?.service_id ?? ids.service_id,
+    created_at: prev?.created_at ?? now,
+    updated_at: now,
+    deleted_at: null,
+    deleted: 0,
+    vcpus: report.vcpus,
+    memory_mb: report.memory_mb,
+    local_gb: report.local_gb,
+    vcpus_used: report.vcpus_used,
+    memory_mb_used: report.memory_mb_used,
+    local_gb_used: report.local_gb_used,
+    hypervisor_type: report.hypervisor_type,
+    hypervisor_version: report.hypervisor_version,
+    cpu_info: report.cpu_info,
+    disk_available_least: report.disk_available_least,
+    current_workload: report.current_workload,
+    running_vms: report.running_vms,
+    hypervisor_hostname: report.hypervisor_hostname,
+    instances,
+    reported_availability_zone: report.availability_zone ?? null,
+    operator_availability_zone: prev?.operator_availability_zone ?? null,
+    disabled: prev?.disabled ?? false,
+    disabled_reason: prev?.disabled_reason ?? null,
+    metadata: prev?.metadata ?? {},
+    claims: claimsAfterReport(prev?.claims ?? {}, instances, nowMs),
+    seq: report.seq,
+    reported_at: report.reported_at,
+    received_at_ms: nowMs,
+  };
+};
+
+/** The record after an operator's patch; `null` clears. */
+export const applyPatch = (r: NodeRecord, p: NodePatch, nowMs: number): NodeRecord => {
+  const metadata = { ...r.metadata };
+  for (const [k, v] of Object.entries(p.metadata ?? {})) {
+    if (v === null) delete metadata[k];
+    else metadata[k] = v;
+  }
+  return {
+    ...r,
+    updated_at: new Date(nowMs).toISOString(),
+    disabled: p.disabled ?? r.disabled,
+    disabled_reason: p.disabled_reason === undefined ? r.disabled_reason : p.disabled_reason,
+    operator_availability_zone: p.availability_zone === undefined ? r.operator_availability_zone : p.availability_zone,
+    metadata,
+  };
+};

@@ -1,0 +1,66 @@
+import { readConfig } from '../../adapters/config';
+import { documentClient } from '../../adapters/dynamodb/client';
+import { DynamoNodeStore } from '../../adapters/dynamodb/node-store';
+import { loadSecret } from '../../adapters/secret';
+import { ValidationError } from '../../core/errors';
+import { getNode, patchNode, softDeleteNode, upsertReport } from '../../core/node-service';
+import { PatchSchema, ReportSchema, toNodeView } from '../../core/nodes';
+import { HOST_PATTERN, parseJsonBody, parseWith } from '../../core/schema';
+import { httpHandler, type Request } from '../shared/http';
+
+// Cold start: config is validated once; a broken one fails here, loudly.
+const config = readConfig();
+const store = new DynamoNodeStore(documentClient(config.region, config.dynamodbEndpoint), config.nodesTable);
+const now = () => Date.now();
+const view = (r: Parameters<typeof toNodeView>[0]) => toNodeView(r, now(), config.serviceDownTimeS);
+
+const hostParam = (req: Request): string => {
+  const host = req.params.host ?? '';
+  if (!HOST_PATTERN.test(host)) throw new ValidationError('host', 'must be a hostname');
+  return host;
+};
+
+const body = (req: Request): unknown => parseJsonBody(req.event.body, req.event.isBase64Encoded, config.maxBodyBytes);
+
+/** The report function: the node routes of CONTRACT.md "Compute nodes". */
+export const handler = httpHandler(
+  () => loadSecret(config),
+  [
+    {
+      key: 'PUT /nodes/{host}',
+      nodeMay: true,
+      run: async (req) => {
+        const host = hostParam(req);
+        const report = parseWith(ReportSchema, body(req));
+        if (report.hypervisor_hostname !== host) {
+          throw new ValidationError('hypervisor_hostname', `must equal the host in the path (${host})`);
+        }
+        return { status: 200, body: view(await upsertReport(store, host, report, now)) };
+      },
+    },
+    {
+      key: 'GET /nodes',
+      run: async (req) => {
+        const withDeleted = req.query.deleted === 'true';
+        const nodes = (await store.list()).filter((n) => withDeleted || !n.deleted);
+        return { status: 200, body: { nodes: nodes.map(view) } };
+      },
+    },
+    {
+      key: 'GET /nodes/{host}',
+      run: async (req) => ({ status: 200, body: view(await getNode(store, hostParam(req))) }),
+    },
+    {
+      key: 'PATCH /nodes/{host}',
+      run: async (req) => {
+        const host = hostParam(req);
+        const patch = parseWith(PatchSchema, body(req));
+        return { status: 200, body: view(await patchNode(store, host, patch, now)) };
+      },
+    },
+    {
+      key: 'DELETE /nodes/{host}',
+      run: async (req) => ({ status: 200, body: view(await softDeleteNode(store, hostParam(req), now)) }),
+    },
+  ],
+);

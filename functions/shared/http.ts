@@ -1,0 +1,80 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { bearer, type Principal, verifyToken } from '../../core/auth';
+import { ForbiddenError, NotFoundError, QmError, UnauthorizedError } from '../../core/errors';
+
+export const logger = new Logger({ serviceName: 'quartermaster' });
+
+/** A route's view of the request once authenticated. */
+export interface Request {
+  event: APIGatewayProxyEvent;
+  principal: Principal;
+  params: Record<string, string>;
+  query: Record<string, string>;
+}
+
+export interface Route {
+  /** `METHOD /resource/{param}` as API Gateway names it. */
+  key: string;
+  /** Whether a node token may call it (for its own host only). */
+  nodeMay?: boolean;
+  run(req: Request): Promise<{ status: number; body: unknown }>;
+}
+
+export const json = (status: number, body: unknown): APIGatewayProxyResult => ({
+  statusCode: status,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+const errorBody = (code: string, message: string, details: Record<string, unknown> = {}) => ({
+  error: { code, message, details },
+});
+
+/** Maps a thrown error to the contract's error body; internals of a 500 never leak. */
+export const errorMiddleware = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context> => ({
+  onError: async (request) => {
+    const e = request.error;
+    if (e instanceof QmError) {
+      request.response = json(e.status, errorBody(e.code, e.message, e.details));
+      if (e.status >= 500) logger.error('server error', { error: e });
+      return;
+    }
+    logger.error('unhandled error', { error: e as Error });
+    request.response = json(
+      500,
+      errorBody('InternalError', 'the request failed on the server; it has been logged', {
+        request_id: request.context.awsRequestId,
+      }),
+    );
+  },
+});
+
+/**
+ * Builds an API Gateway handler from routes: authenticates the bearer token,
+ * checks the principal's scope (a node token: only its own host's PUT), runs
+ * the route, and maps errors.
+ */
+export const httpHandler = (secret: () => Promise<string>, routes: Route[]) => {
+  const byKey = new Map(routes.map((r) => [r.key, r]));
+  const base = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    const route = byKey.get(`${event.httpMethod} ${event.resource}`);
+    if (!route) throw new NotFoundError(`route ${event.httpMethod} ${event.path}`);
+    const principal = verifyToken(await secret(), bearer(event.headers));
+    if (!principal) throw new UnauthorizedError();
+    const params = Object.fromEntries(
+      Object.entries(event.pathParameters ?? {}).map(([k, v]) => [k, decodeURIComponent(v ?? '')]),
+    );
+    if (principal.kind === 'node') {
+      if (!route.nodeMay) throw new ForbiddenError('a node token may only report its own host (PUT /nodes/{host})');
+      if (params.host !== principal.host) {
+        throw new ForbiddenError(`this node token is for ${principal.host}, not ${params.host ?? 'this route'}`);
+      }
+    }
+    const query = Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).map(([k, v]) => [k, v ?? '']));
+    const out = await route.run({ event, principal, params, query });
+    return json(out.status, out.body);
+  };
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(base).use(errorMiddleware());
+};
