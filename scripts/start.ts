@@ -1,0 +1,52 @@
+/**
+ * `npm start`: the whole local stack on this machine, plus one agent that
+ * reports it. Ctrl-C stops every process it started, by PID.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { nodeToken } from '../core/auth';
+import { stackOptionsFromEnv, startStack, stopChild } from './lib/stack';
+
+const started = Date.now();
+const options = { ...stackOptionsFromEnv(), log: (l: string) => console.log(l) };
+const stack = await startStack(options);
+const host = process.env.QM_HOST ?? hostname();
+
+console.log(`Quartermaster API: ${stack.baseUrl}`);
+console.log(`SNS endpoint: ${stack.snsUrl} topic: ${stack.topicArn}`);
+console.log(`Operator token: ${stack.operatorToken}`);
+console.log(`Dead-letter queue: ${stack.dlqUrl}`);
+console.log(`Ready in ${((Date.now() - started) / 1000).toFixed(1)} s. Try:`);
+console.log(`  curl -s -H "Authorization: Bearer ${stack.operatorToken}" ${stack.baseUrl}/nodes`);
+
+const agent: ChildProcess = spawn(
+  process.execPath,
+  [
+    resolve('bin/qm-agent.mjs'),
+    '--api-url',
+    stack.baseUrl,
+    '--token',
+    nodeToken(options.secret, host),
+    '--host',
+    host,
+    '--interval',
+    process.env.QM_INTERVAL ?? '60',
+    '--state-file',
+    resolve(`.qm/agent-${host}-${options.httpPort}.json`),
+  ],
+  { stdio: ['ignore', 'inherit', 'inherit'], detached: true },
+);
+console.log(`Agent for ${host}: pid ${agent.pid}`);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  console.log('Stopping…');
+  await stopChild(agent);
+  await stack.stop();
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
