@@ -44,8 +44,10 @@ export const startDynamoDbLocal = async (port: number): Promise<ChildProcess> =>
       '-sharedDb',
       '-port',
       String(port),
+      '-disableTelemetry',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    // cwd: it writes a metadata file where it runs
+    { stdio: ['ignore', 'pipe', 'pipe'], cwd: CACHE, detached: true },
   );
   let log = '';
   child.stdout?.on('data', (d) => {
