@@ -1,0 +1,114 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  applyPatch,
+  applyReport,
+  type Claim,
+  claimsAfterReport,
+  type NodeRecord,
+  nodeStatus,
+  type Report,
+  toNodeView,
+} from './nodes';
+
+const NOW = Date.parse('2026-11-26T00:00:00Z');
+const claim = (uuid: string, memory_mb: number, ageS = 0, ttlS = 600): Claim => ({
+  instance_uuid: uuid,
+  vcpus: 1,
+  memory_mb,
+  disk_gb: 10,
+  claimed_at: new Date(NOW - ageS * 1000).toISOString(),
+  expires_at: new Date(NOW - ageS * 1000 + ttlS * 1000).toISOString(),
+});
+
+const baseReport: Report = {
+  hypervisor_hostname: 'h',
+  hypervisor_type: 'QEMU',
+  hypervisor_version: 1,
+  cpu_info: { arch: 'x86_64', vendor: 'v', model: 'm', features: [], topology: { sockets: 1, cores: 1, threads: 1 } },
+  vcpus: 8,
+  memory_mb: 4096,
+  local_gb: 100,
+  vcpus_used: 0,
+  memory_mb_used: 1024,
+  local_gb_used: 20,
+  disk_available_least: 80,
+  running_vms: 0,
+  current_workload: 0,
+  seq: 1,
+  reported_at: '2026-11-26T00:00:00Z',
+};
+
+const record = (over: Partial<NodeRecord> = {}): NodeRecord => ({
+  ...applyReport(undefined, baseReport, 'h', { id: 7, service_id: 7 }, NOW),
+  ...over,
+});
+
+describe('usage accounting (pure)', () => {
+  it('derives free RAM and disk as capacity − measured used − live claims (rule 1, 2)', () => {
+    const v = toNodeView(record({ claims: { a: claim('a', 512), b: claim('b', 256) } }), NOW, 60);
+    // 4096 − 1024 − (512 + 256) = 2304; 100 − 20 − (10 + 10) = 60
+    expect(v.free_ram_mb).toBe(2304);
+    expect(v.free_disk_gb).toBe(60);
+    expect(v.claims.map((c) => c.instance_uuid)).toEqual(['a', 'b']);
+  });
+
+  it('stops counting an expired claim (rule 4)', () => {
+    const v = toNodeView(record({ claims: { old: claim('old', 512, 601) } }), NOW, 60);
+    expect(v.free_ram_mb).toBe(3072);
+    expect(v.claims).toEqual([]);
+  });
+
+  it('absorbs a claim whose instance the report lists, once (rule 3)', () => {
+    const kept = claimsAfterReport(
+      { a: claim('a', 512), b: claim('b', 256) },
+      [{ uuid: 'A', vcpus: 1, memory_mb: 512, disk_gb: 10 }],
+      NOW,
+    );
+    expect(Object.keys(kept)).toEqual(['b']);
+  });
+
+  it('never counts a claim twice: free RAM after absorption equals the measured figure minus the other claims', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 1024 }), { maxLength: 10 }),
+        fc.array(fc.boolean(), { maxLength: 10 }),
+        (sizes, absorbed) => {
+          const claims = Object.fromEntries(sizes.map((m, i) => [`u${i}`, claim(`u${i}`, m)]));
+          const instances = sizes.flatMap((m, i) =>
+            absorbed[i] ? [{ uuid: `u${i}`, vcpus: 1, memory_mb: m, disk_gb: 10 }] : [],
+          );
+          const measuredUsed = 1024 + instances.reduce((s, i) => s + i.memory_mb, 0);
+          const kept = claimsAfterReport(claims, instances, NOW);
+          const v = toNodeView(record({ memory_mb_used: measuredUsed, claims: kept }), NOW, 60);
+          const expected = 4096 - 1024 - sizes.reduce((s, m) => s + m, 0);
+          expect(v.free_ram_mb).toBe(expected);
+        },
+      ),
+    );
+  });
+
+  it('is up while the last report is younger than service_down_time', () => {
+    expect(nodeStatus(NOW - 59_999, NOW, 60)).toBe('up');
+    expect(nodeStatus(NOW - 60_000, NOW, 60)).toBe('down');
+  });
+
+  it('keeps operator settings across a report and clears them with null', () => {
+    const patched = applyPatch(record(), { availability_zone: 'az2', disabled: true, metadata: { k: 'v' } }, NOW);
+    const reported = applyReport(
+      patched,
+      { ...baseReport, seq: 2, availability_zone: 'agent-az' },
+      'h',
+      { id: 1, service_id: 1 },
+      NOW,
+    );
+    expect(toNodeView(reported, NOW, 60)).toMatchObject({
+      availability_zone: 'az2',
+      disabled: true,
+      metadata: { k: 'v' },
+      id: 7,
+    });
+    const cleared = applyPatch(reported, { availability_zone: null, metadata: { k: null } }, NOW);
+    expect(toNodeView(cleared, NOW, 60)).toMatchObject({ availability_zone: 'agent-az', metadata: {} });
+  });
+});

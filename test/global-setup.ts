@@ -1,0 +1,52 @@
+import type { TestProject } from 'vitest/node';
+import { type Stack, startStack } from '../scripts/lib/stack';
+
+/** What tests need to reach the stack this run started. */
+export interface StackInfo {
+  baseUrl: string;
+  snsUrl: string;
+  topicArn: string;
+  dynamodbUrl: string;
+  sqsUrl: string;
+  dlqUrl: string;
+  nodesTable: string;
+  operatorToken: string;
+  secret: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: StackInfo;
+  }
+}
+
+/** Test ports, clear of a developer's `npm start` (3000/4002/8000/9324). */
+export const TEST_PORTS = { httpPort: 3300, snsPort: 4302, dynamodbPort: 8300, sqsPort: 9624, lambdaPort: 3302 };
+export const TEST_SECRET = 'quartermaster-test-secret';
+
+let stack: Stack | undefined;
+
+export default async function setup(project: TestProject) {
+  const t0 = Date.now();
+  stack = await startStack({
+    stage: 'test',
+    ...TEST_PORTS,
+    secret: TEST_SECRET,
+    buildDir: '.esbuild-test',
+  });
+  console.log(`local stack up in ${Date.now() - t0} ms at ${stack.baseUrl}`);
+  project.provide('stack', {
+    baseUrl: stack.baseUrl,
+    snsUrl: stack.snsUrl,
+    topicArn: stack.topicArn,
+    dynamodbUrl: stack.dynamodbUrl,
+    sqsUrl: stack.sqsUrl,
+    dlqUrl: stack.dlqUrl,
+    nodesTable: stack.nodesTable,
+    operatorToken: stack.operatorToken,
+    secret: TEST_SECRET,
+  });
+  return async () => {
+    await stack?.stop();
+  };
+}

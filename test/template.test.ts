@@ -1,0 +1,93 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+type Resource = { Type: string; Properties: Record<string, unknown> };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+
+let resources: Record<string, Resource> = {};
+
+const statementsOf = (role: Resource): Statement[] =>
+  (role.Properties.Policies as Array<{ PolicyDocument: { Statement: Statement[] } }>).flatMap(
+    (p) => p.PolicyDocument.Statement,
+  );
+const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+describe('the packaged CloudFormation template', () => {
+  beforeAll(async () => {
+    const out = mkdtempSync(join(tmpdir(), 'qm-package-'));
+    await promisify(execFile)(
+      resolve('node_modules/.bin/serverless'),
+      ['package', '--stage', 'prod', '--region', 'eu-west-1', '--package', out],
+      { env: { ...process.env, QM_BUILD_DIR: '.esbuild-package', SLS_TELEMETRY_DISABLED: '1' } },
+    );
+    resources = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
+  }, 120_000);
+
+  it('grants no wildcard DynamoDB action and no wildcard resource', () => {
+    const roles = Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Role');
+    expect(roles.length).toBeGreaterThanOrEqual(3);
+    for (const role of roles) {
+      for (const s of statementsOf(role)) {
+        for (const a of actions(s)) expect(a).not.toMatch(/^dynamodb:\*|^\*$|:\*$/);
+        expect(JSON.stringify(s.Resource)).not.toBe('"*"');
+        expect(Array.isArray(s.Resource) ? s.Resource : [s.Resource]).not.toContain('*');
+      }
+    }
+  });
+
+  it('gives each function its own role, with only the DynamoDB actions it calls', () => {
+    const fns = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    expect(fns).toHaveLength(3);
+    const roleNames = fns.map((f) => (f.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]);
+    expect(new Set(roleNames).size).toBe(3);
+    const dynamo = (name: string) =>
+      statementsOf(resources[name] as Resource)
+        .flatMap(actions)
+        .filter((a) => a.startsWith('dynamodb:'))
+        .sort();
+    expect(dynamo('ReportRole')).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Scan',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(dynamo('NotifyRole')).not.toContain('dynamodb:DeleteItem');
+  });
+
+  it('has the nodes table on demand with point-in-time recovery, named from service and stage', () => {
+    const table = resources.NodesTable as Resource;
+    expect(table.Properties).toMatchObject({
+      TableName: 'quartermaster-prod-nodes',
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+  });
+
+  it('has the topic, its dead-letter queue, and the notify subscription with a redrive policy', () => {
+    const types = Object.values(resources).map((r) => r.Type);
+    expect(types).toContain('AWS::SNS::Topic');
+    expect(types).toContain('AWS::SQS::Queue');
+    const sub = Object.values(resources).find((r) => r.Type === 'AWS::SNS::Subscription') as Resource;
+    expect(sub.Properties.Protocol).toBe('lambda');
+    expect(sub.Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': ['NotifyDeadLetterQueue', 'Arn'] },
+    });
+    const methods = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::ApiGateway::Method')
+      .map((r) => r.Properties.HttpMethod);
+    expect(methods.sort()).toEqual(['DELETE', 'GET', 'GET', 'GET', 'PATCH', 'POST', 'PUT']);
+  });
+
+  it('keeps the secret out of the template: only the SSM parameter name is there', () => {
+    const fns = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    for (const f of fns) {
+      const vars = (f.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(vars.QM_SECRET ?? '').toBe('');
+      expect(vars.QM_SECRET_PARAM).toBe('/quartermaster/prod/secret');
+    }
+  });
+});
