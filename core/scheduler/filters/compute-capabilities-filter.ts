@@ -1,0 +1,106 @@
+import { type CapabilitySpec, type Filter, type HostState, PASS, reject } from '../types';
+import { matchExtraSpec } from './extra-specs-ops';
+
+/** Host state attributes a flavor's extra specs may test (Nova: any HostState attribute). */
+const ATTRIBUTES: Readonly<Record<string, (h: HostState) => unknown>> = {
+  host: (h) => h.host,
+  nodename: (h) => h.nodename,
+  hypervisor_hostname: (h) => h.nodename,
+  hypervisor_type: (h) => h.hypervisor_type,
+  hypervisor_version: (h) => h.hypervisor_version,
+  cpu_info: (h) => h.cpu_info,
+  vcpus_total: (h) => h.vcpus_total,
+  vcpus_used: (h) => h.vcpus_used,
+  total_usable_ram_mb: (h) => h.memory_mb,
+  free_ram_mb: (h) => h.free_ram_mb,
+  total_usable_disk_gb: (h) => h.total_usable_disk_gb,
+  free_disk_mb: (h) => h.free_disk_mb,
+  disk_mb_used: (h) => h.disk_mb_used,
+  num_instances: (h) => h.num_instances,
+  num_io_ops: (h) => h.num_io_ops,
+  cpu_allocation_ratio: (h) => h.cpu_allocation_ratio,
+  ram_allocation_ratio: (h) => h.ram_allocation_ratio,
+  disk_allocation_ratio: (h) => h.disk_allocation_ratio,
+  supported_instances: (h) => h.supported_instances,
+};
+
+/**
+ * The extra specs this filter checks (Nova's `_satisfies_extra_specs`): keys in
+ * the `capabilities:` scope, walked along `:` (`capabilities:cpu_info:arch`),
+ * and unscoped keys that name a host attribute (kept for backward
+ * compatibility). Keys of any other scope (`hw:`, `aggregate_instance_extra_specs:`, …)
+ * are ignored.
+ */
+export const capabilitySpecsOf = (extraSpecs: Readonly<Record<string, string>>): CapabilitySpec[] => {
+  const out: CapabilitySpec[] = [];
+  for (const [key, req] of Object.entries(extraSpecs)) {
+    const scope = key.split(':');
+    if (scope.length === 1) {
+      if (Object.hasOwn(ATTRIBUTES, key)) out.push({ key, path: scope, req });
+    } else if (scope[0] === 'capabilities') {
+      out.push({ key, path: scope.slice(1), req });
+    }
+  }
+  return out;
+};
+
+/** Python's repr of a JSON-like value, as `str()` prints it inside containers. */
+const pyRepr = (v: unknown): string => {
+  if (typeof v === 'string') return v.includes("'") && !v.includes('"') ? `"${v}"` : `'${v.replaceAll("'", "\\'")}'`;
+  return pyStr(v);
+};
+
+/** Python's `str()` of a JSON-like value: Nova matches extra specs against `str(capability)`. */
+export const pyStr = (v: unknown): string => {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (v === null || v === undefined) return 'None';
+  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
+  if (typeof v === 'object') {
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`)
+      .join(', ')}}`;
+  }
+  return String(v);
+};
+
+/** Walks `path` into the host state (Nova's `_get_capabilities`); undefined where anything is missing. */
+const capability = (host: HostState, path: readonly string[]): unknown => {
+  const first = path[0] as string;
+  if (!Object.hasOwn(ATTRIBUTES, first)) return undefined;
+  let cap = (ATTRIBUTES[first] as (h: HostState) => unknown)(host);
+  for (let i = 1; i < path.length; i++) {
+    if (typeof cap === 'string') {
+      try {
+        cap = JSON.parse(cap);
+      } catch {
+        return undefined;
+      }
+    }
+    if (cap === null || typeof cap !== 'object' || Array.isArray(cap)) return undefined;
+    const key = path[i] as string;
+    cap = Object.hasOwn(cap, key) ? (cap as Record<string, unknown>)[key] : undefined;
+  }
+  return cap === null ? undefined : cap;
+};
+
+/**
+ * ComputeCapabilitiesFilter: the host's capabilities must satisfy the flavor's
+ * `capabilities:` extra specs, with Nova's extra-specs operators (Nova's
+ * `compute_capabilities_filter.py`). A capability the host lacks rejects it.
+ */
+export const ComputeCapabilitiesFilter: Filter = {
+  name: 'ComputeCapabilitiesFilter',
+  summary: "did not match the flavor's capabilities",
+  filter(host, _spec, ctx) {
+    for (const { key, path, req } of ctx.request.capabilitySpecs) {
+      const cap = capability(host, path);
+      if (cap === undefined) return reject(`ComputeCapabilitiesFilter: ${key} wants "${req}", host has no ${path.join(':')}`);
+      const value = pyStr(cap);
+      if (!matchExtraSpec(value, req)) {
+        return reject(`ComputeCapabilitiesFilter: ${key} wants "${req}", host has "${value}"`);
+      }
+    }
+    return PASS;
+  },
+};
