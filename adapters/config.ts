@@ -10,6 +10,10 @@ const EnvSchema = z.object({
   QM_STAGE: z.string().min(1).default('dev'),
   QM_REGION: z.string().min(1).default('us-east-1'),
   QM_NODES_TABLE: z.string().min(3),
+  QM_DECISIONS_TABLE: z.string().min(3).optional(),
+  QM_DECISION_TTL: int(7 * 24 * 3600, 60),
+  QM_FLEET_RESCAN_S: int(300, 1),
+  QM_MAX_CLAIM_ATTEMPTS: int(5, 1),
   QM_DYNAMODB_ENDPOINT: z.string().optional(),
   QM_SECRET: z.string().optional(),
   QM_SECRET_PARAM: z.string().optional(),
@@ -24,6 +28,11 @@ export type Config = {
   stage: string;
   region: string;
   nodesTable: string;
+  /** Only the schedule function needs it. */
+  decisionsTable: string | undefined;
+  decisionTtlS: number;
+  fleetRescanS: number;
+  maxClaimAttempts: number;
   dynamodbEndpoint: string | undefined;
   /** The token secret given directly (local stack only) … */
   secret: string | undefined;
@@ -59,6 +68,10 @@ export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     stage: e.QM_STAGE,
     region: e.QM_REGION,
     nodesTable: e.QM_NODES_TABLE,
+    decisionsTable: e.QM_DECISIONS_TABLE,
+    decisionTtlS: e.QM_DECISION_TTL,
+    fleetRescanS: e.QM_FLEET_RESCAN_S,
+    maxClaimAttempts: e.QM_MAX_CLAIM_ATTEMPTS,
     dynamodbEndpoint: e.QM_DYNAMODB_ENDPOINT,
     secret: e.QM_SECRET,
     secretParam: e.QM_SECRET_PARAM,

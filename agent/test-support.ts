@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -78,9 +78,23 @@ export const cleanEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ...extra };
 };
 
+const tempDirs: string[] = [];
+
+/** A fresh directory under the OS temp dir, removed by `removeTempDirs`. */
+export const tempDir = (prefix: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+};
+
+/** Removes every directory `tempDir` made. */
+export const removeTempDirs = (): void => {
+  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+};
+
 /** A PATH with every program of the current one except `name` (symlinks in a temp dir). */
 export const pathWithout = (name: string): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'qm-path-'));
+  const dir = tempDir('qm-path-');
   const seen = new Set<string>([name]);
   for (const d of (process.env.PATH ?? '').split(delimiter)) {
     let entries: string[];

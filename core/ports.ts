@@ -1,10 +1,24 @@
-import type { NodeRecord } from './nodes';
+import type { Claim, NodeRecord } from './nodes';
 
-/** A stored record and the version it was read at (optimistic concurrency). */
-export interface Versioned {
+/** Resources, as claims count them. */
+export interface Resources {
+  vcpus: number;
+  memory_mb: number;
+  disk_gb: number;
+}
+
+/** A stored node and the version it was read at (optimistic concurrency). */
+export interface StoredNode {
   record: NodeRecord;
   ver: number;
+  /** Server ms of the last write of any kind (report, patch, claim). */
+  changedAt: number;
+  /** Sum of every claim in the record's map, expired ones included, as stored beside it. */
+  claimed: Resources;
 }
+
+/** Kept for the report path: a node and its version. */
+export type Versioned = Pick<StoredNode, 'record' | 'ver'>;
 
 /** A conditional write lost a race; `current` is the item as it is now (if it exists). */
 export class WriteConflictError extends Error {
@@ -14,7 +28,7 @@ export class WriteConflictError extends Error {
   }
 }
 
-/** Storage of compute nodes; exactly one implementation (adapters/dynamodb). */
+/** Storage of compute nodes for the report path; exactly one implementation (adapters/dynamodb). */
 export interface NodeStore {
   get(host: string): Promise<Versioned | undefined>;
   list(): Promise<NodeRecord[]>;
@@ -26,4 +40,45 @@ export interface NodeStore {
    * WriteConflictError otherwise. Returns the new version.
    */
   put(record: NodeRecord, expectedVer: number | undefined, opts?: { newerSeq?: number }): Promise<number>;
+}
+
+/** The claims of one request on one host, and the bounds that make them safe. */
+export interface HostClaim {
+  host: string;
+  /** The report baseline the bounds were computed from; a newer report voids them. */
+  seq: number;
+  /** The claimed_* sums may be at most these before adding `add` (capacity × ratio − used − need). */
+  maxClaimedBefore: Resources;
+  add: Resources;
+  claims: Claim[];
+}
+
+/** The server-group step of a claim: checked and recorded in the same transaction. */
+export interface GroupClaim {
+  group: string;
+  policy: 'affinity' | 'anti-affinity';
+  hosts: string[];
+  instanceUuids: string[];
+}
+
+/** The outcome of an atomic claim: all of it, or none and which hosts (or the group) refused. */
+export type ClaimOutcome = { ok: true } | { ok: false; conflictHosts: string[]; groupConflict: boolean };
+
+/** Storage the scheduler uses; exactly one implementation (adapters/dynamodb). */
+export interface FleetStore {
+  /** Every node (a full read: cold start). */
+  scan(): Promise<StoredNode[]>;
+  /** Nodes written at or after `sinceMs` (server time). */
+  changedSince(sinceMs: number): Promise<StoredNode[]>;
+  get(host: string): Promise<StoredNode | undefined>;
+  /** The hosts that hold members of a server group. */
+  groupHosts(group: string): Promise<string[]>;
+  /** Claims all or nothing, in one transaction. */
+  claim(hostClaims: HostClaim[], group: GroupClaim | undefined, nowMs: number): Promise<ClaimOutcome>;
+}
+
+/** Storage of schedule decisions. */
+export interface DecisionStore {
+  put(id: string, decision: unknown, ttlS: number, nowMs: number): Promise<void>;
+  get(id: string): Promise<unknown | undefined>;
 }

@@ -1,30 +1,17 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { claimedTotals, type NodeRecord } from '../../core/nodes';
+import type { NodeRecord } from '../../core/nodes';
 import { type NodeStore, type Versioned, WriteConflictError } from '../../core/ports';
+import { fromItem, fromRawItem, isNodeItem, toItem } from './node-item';
 
-/** Items whose key starts with `#` are bookkeeping (the id counter), never nodes. */
-const META_PREFIX = '#';
 const ID_COUNTER = '#id-counter';
 
-type Item = NodeRecord & {
-  ver: number;
-  claimed_vcpus: number;
-  claimed_memory_mb: number;
-  claimed_disk_gb: number;
-};
-
-const fromItem = (item: Record<string, unknown>): Versioned => {
-  const { ver, claimed_vcpus, claimed_memory_mb, claimed_disk_gb, ...record } = item as unknown as Item;
-  return { record: record as NodeRecord, ver: Number(ver) };
-};
-
-/** The DynamoDB node store: one item per host, keyed by `host`. */
+/** The report path's node store: one item per host, keyed by `host`. */
 export class DynamoNodeStore implements NodeStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async get(host: string): Promise<Versioned | undefined> {
@@ -37,9 +24,7 @@ export class DynamoNodeStore implements NodeStore {
     let start: Record<string, unknown> | undefined;
     do {
       const out = await this.db.send(new ScanCommand({ TableName: this.table, ExclusiveStartKey: start }));
-      for (const item of out.Items ?? []) {
-        if (!String(item.host).startsWith(META_PREFIX)) nodes.push(fromItem(item).record);
-      }
+      for (const item of out.Items ?? []) if (isNodeItem(item)) nodes.push(fromItem(item).record);
       start = out.LastEvaluatedKey;
     } while (start);
     return nodes.sort((a, b) => a.host.localeCompare(b.host));
@@ -59,15 +44,7 @@ export class DynamoNodeStore implements NodeStore {
   }
 
   async put(record: NodeRecord, expectedVer: number | undefined, opts: { newerSeq?: number } = {}): Promise<number> {
-    const totals = claimedTotals(Object.values(record.claims));
     const ver = (expectedVer ?? 0) + 1;
-    const item: Item = {
-      ...record,
-      ver,
-      claimed_vcpus: totals.vcpus,
-      claimed_memory_mb: totals.memory_mb,
-      claimed_disk_gb: totals.disk_gb,
-    };
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
     let condition: string;
@@ -78,17 +55,17 @@ export class DynamoNodeStore implements NodeStore {
       condition = '#ver = :ver';
       names['#ver'] = 'ver';
       values[':ver'] = expectedVer;
-    }
-    if (opts.newerSeq !== undefined && expectedVer !== undefined) {
-      condition += ' AND #seq < :seq';
-      names['#seq'] = 'seq';
-      values[':seq'] = opts.newerSeq;
+      if (opts.newerSeq !== undefined) {
+        condition += ' AND #seq < :seq';
+        names['#seq'] = 'seq';
+        values[':seq'] = opts.newerSeq;
+      }
     }
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: item,
+          Item: toItem(record, ver, this.now()),
           ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: Object.keys(values).length ? values : undefined,
@@ -98,12 +75,9 @@ export class DynamoNodeStore implements NodeStore {
       return ver;
     } catch (e) {
       if (e instanceof ConditionalCheckFailedException) {
-        throw new WriteConflictError(e.Item ? fromItem(unmarshallLoose(e.Item)) : undefined);
+        throw new WriteConflictError(e.Item ? fromRawItem(e.Item) : undefined);
       }
       throw e;
     }
   }
 }
-
-const unmarshallLoose = (item: Record<string, unknown>): Record<string, unknown> =>
-  unmarshall(item as Parameters<typeof unmarshall>[0]);

@@ -4,11 +4,11 @@
  * hosts of the request's server group (Nova keeps those on `instance_group.hosts`).
  */
 import { canonicalArch, canonicalHvType, canonicalVmMode } from './canonical';
-import { capabilitySpecsOf } from './filters/compute-capabilities-filter';
 import { aggregateSpecsOf } from './filters/aggregate-instance-extra-specs-filter';
+import { capabilitySpecsOf } from './filters/compute-capabilities-filter';
 import type { SchedulerOptions } from './options';
-import { parseVersionPredicate } from './version';
 import type { FilterContext, HostState, PreparedImage, PreparedRequest, RequestSpec } from './types';
+import { parseVersionPredicate } from './version';
 
 /** The image property a Nova image sets under its current name, else under its legacy name. */
 const imageProp = (props: Readonly<Record<string, string>>, current: string, legacy: string): string | null => {
@@ -37,7 +37,10 @@ export const prepareImage = (
 };
 
 /** Everything about the request the filters need, computed once. */
-export const prepareRequest = (spec: RequestSpec, opts: Pick<SchedulerOptions, 'image_properties_default_architecture'>): PreparedRequest => {
+export const prepareRequest = (
+  spec: RequestSpec,
+  opts: Pick<SchedulerOptions, 'image_properties_default_architecture'>,
+): PreparedRequest => {
   const f = spec.instance_type;
   const hints = spec.scheduler_hints;
   const group = hints.group ?? null;
@@ -80,7 +83,9 @@ export const groupHostsOf = (hosts: readonly HostState[], group: string | null):
 export const makeFilterContext = (
   hosts: readonly HostState[],
   spec: RequestSpec,
-  opts: Pick<SchedulerOptions, 'image_properties_default_architecture'> = { image_properties_default_architecture: null },
+  opts: Pick<SchedulerOptions, 'image_properties_default_architecture'> = {
+    image_properties_default_architecture: null,
+  },
   index = 0,
 ): FilterContext => {
   const request = prepareRequest(spec, opts);

@@ -28,7 +28,13 @@ export const DEFAULT_ENABLED_FILTERS = [
 ] as const;
 
 /** All five weighers (Nova's `weight_classes = nova.scheduler.weights.all_weighers` for these five). */
-export const DEFAULT_WEIGHERS = ['RAMWeigher', 'CPUWeigher', 'DiskWeigher', 'IoOpsWeigher', 'NumInstancesWeigher'] as const;
+export const DEFAULT_WEIGHERS = [
+  'RAMWeigher',
+  'CPUWeigher',
+  'DiskWeigher',
+  'IoOpsWeigher',
+  'NumInstancesWeigher',
+] as const;
 
 const ratio = (d: number) => z.number().nonnegative().max(1e6).default(d);
 const mb = (d: number) => z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).default(d);

@@ -1,24 +1,56 @@
-import { readConfig } from '../../adapters/config';
+import { randomUUID } from 'node:crypto';
+import { ConfigError, readConfig } from '../../adapters/config';
+import { documentClient } from '../../adapters/dynamodb/client';
+import { DynamoDecisionStore } from '../../adapters/dynamodb/decision-store';
+import { CachedFleet } from '../../adapters/dynamodb/fleet-cache';
+import { DynamoFleetStore } from '../../adapters/dynamodb/fleet-store';
+import { readSchedulerOptions } from '../../adapters/scheduler-config';
 import { loadSecret } from '../../adapters/secret';
-import { NotImplementedError } from '../../core/errors';
+import { ValidationError } from '../../core/errors';
+import { readDecision, type ScheduleDeps, scheduleRequest } from '../../core/schedule-service';
+import { ScheduleRequestSchema } from '../../core/scheduler/request';
+import { parseJsonBody, parseWith } from '../../core/schema';
 import { httpHandler } from '../shared/http';
 
+// Cold start: config and scheduler options are validated once; a bad one fails here.
 const config = readConfig();
+const opts = readSchedulerOptions();
+if (!config.decisionsTable) throw new ConfigError('invalid configuration: QM_DECISIONS_TABLE is required');
+const db = documentClient(config.region, config.dynamodbEndpoint);
+const store = new DynamoFleetStore(db, config.nodesTable);
+const deps: ScheduleDeps = {
+  fleet: new CachedFleet(store, config.fleetRescanS * 1000),
+  store,
+  decisions: new DynamoDecisionStore(db, config.decisionsTable),
+  opts,
+  decisionTtlS: config.decisionTtlS,
+  maxClaimAttempts: config.maxClaimAttempts,
+  now: Date.now,
+  rng: Math.random,
+  newId: randomUUID,
+};
+const DECISION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** The schedule function. Until the scheduler issue lands it answers 501, honestly. */
+/** The schedule function: CONTRACT.md "Scheduling". */
 export const handler = httpHandler(
   () => loadSecret(config),
   [
     {
       key: 'POST /schedule',
-      run: async () => {
-        throw new NotImplementedError('POST /schedule');
+      run: async (req) => {
+        const body = parseWith(
+          ScheduleRequestSchema,
+          parseJsonBody(req.event.body, req.event.isBase64Encoded, config.maxBodyBytes),
+        );
+        return { status: 200, body: await scheduleRequest(deps, body, randomUUID) };
       },
     },
     {
       key: 'GET /decisions/{id}',
-      run: async () => {
-        throw new NotImplementedError('GET /decisions/{id}');
+      run: async (req) => {
+        const id = req.params.id ?? '';
+        if (!DECISION_ID.test(id)) throw new ValidationError('id', 'must be a decision id (a uuid)');
+        return { status: 200, body: await readDecision(deps.decisions, id) };
       },
     },
   ],

@@ -105,6 +105,7 @@ const waitForHttp = async (url: string, child: ChildProcess, log: () => string, 
 export const startStack = async (o: StackOptions): Promise<Stack> => {
   const log = o.log ?? (() => {});
   const nodesTable = `${SERVICE}-${o.stage}-nodes`;
+  const decisionsTable = `${SERVICE}-${o.stage}-decisions`;
   const dynamodbUrl = `http://127.0.0.1:${o.dynamodbPort}`;
   const children: ChildProcess[] = [];
   let sqs: LocalSqs | undefined;
@@ -118,7 +119,7 @@ export const startStack = async (o: StackOptions): Promise<Stack> => {
     const ddb = await startDynamoDbLocal(o.dynamodbPort);
     children.push(ddb);
     log(`DynamoDB Local: ${dynamodbUrl} (pid ${ddb.pid})`);
-    await createTablesFromServerlessYml(dynamodbUrl, { NodesTable: nodesTable });
+    await createTablesFromServerlessYml(dynamodbUrl, { NodesTable: nodesTable, DecisionsTable: decisionsTable });
     sqs = await startLocalSqs(o.sqsPort);
     const dlqName = `${SERVICE}-${o.stage}-notify-dlq`;
     await fetch(sqs.url, {
@@ -134,6 +135,7 @@ export const startStack = async (o: StackOptions): Promise<Stack> => {
       QM_STAGE: o.stage,
       QM_REGION: REGION,
       QM_NODES_TABLE: nodesTable,
+      QM_DECISIONS_TABLE: decisionsTable,
       QM_DYNAMODB_ENDPOINT: dynamodbUrl,
       QM_SECRET: o.secret,
       QM_SQS_ENDPOINT: sqs.url,

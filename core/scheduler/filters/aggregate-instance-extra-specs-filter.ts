@@ -37,7 +37,9 @@ export const AggregateInstanceExtraSpecsFilter: Filter = {
         return reject(`AggregateInstanceExtraSpecsFilter: ${key} wants "${req}", node metadata has no ${metadataKey}`);
       }
       if (!raw.split(',').some((v) => matchExtraSpec(v.trim(), req))) {
-        return reject(`AggregateInstanceExtraSpecsFilter: ${key} wants "${req}", node metadata ${metadataKey}="${raw}"`);
+        return reject(
+          `AggregateInstanceExtraSpecsFilter: ${key} wants "${req}", node metadata ${metadataKey}="${raw}"`,
+        );
       }
     }
     return PASS;

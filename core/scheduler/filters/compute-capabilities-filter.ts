@@ -95,7 +95,8 @@ export const ComputeCapabilitiesFilter: Filter = {
   filter(host, _spec, ctx) {
     for (const { key, path, req } of ctx.request.capabilitySpecs) {
       const cap = capability(host, path);
-      if (cap === undefined) return reject(`ComputeCapabilitiesFilter: ${key} wants "${req}", host has no ${path.join(':')}`);
+      if (cap === undefined)
+        return reject(`ComputeCapabilitiesFilter: ${key} wants "${req}", host has no ${path.join(':')}`);
       const value = pyStr(cap);
       if (!matchExtraSpec(value, req)) {
         return reject(`ComputeCapabilitiesFilter: ${key} wants "${req}", host has "${value}"`);

@@ -40,7 +40,9 @@ export const ImagePropertiesFilter: Filter = {
       propsMatched = true;
       if (!host.hypervisor_version || img.version === null) return PASS;
       if ('error' in img.version) {
-        return reject(`ImagePropertiesFilter: hypervisor_version_requires "${img.versionRequires}": ${img.version.error}`);
+        return reject(
+          `ImagePropertiesFilter: hypervisor_version_requires "${img.versionRequires}": ${img.version.error}`,
+        );
       }
       if (satisfies(hostStrictVersion(host.hypervisor_version), img.version.clauses)) return PASS;
     }

@@ -1,0 +1,242 @@
+/**
+ * POST /schedule and GET /decisions/{id}: load host states, run the pure
+ * scheduler, claim atomically, store the decision. The claim's conditional
+ * write is the arbiter; the in-memory fleet only has to be good enough to
+ * choose well, and a lost race re-reads the hosts it lost on and tries again.
+ */
+import { NotFoundError } from './errors';
+import type { Claim } from './nodes';
+import type { ClaimOutcome, DecisionStore, FleetStore, GroupClaim, HostClaim, Resources, StoredNode } from './ports';
+import { hostStateFromNode } from './scheduler/host-state';
+import type { ResolvedOptions } from './scheduler/options';
+import { needsInstanceUuids, type ScheduleRequest, toRequestSpec } from './scheduler/request';
+import { type Decision, noValidHostError, schedule } from './scheduler/scheduler';
+import type { HostState, RequestSpec } from './scheduler/types';
+
+/** The scheduler's in-memory copy of the fleet. */
+export interface Fleet {
+  /** Brings the copy up to date; returns the nodes and how many items it read. */
+  refresh(): Promise<{ nodes: StoredNode[]; itemsRead: number; ageMs: number }>;
+  /** Replaces one host's copy after a re-read (a lost claim). */
+  update(node: StoredNode): void;
+}
+
+export interface ScheduleDeps {
+  fleet: Fleet;
+  store: FleetStore;
+  decisions: DecisionStore;
+  opts: ResolvedOptions;
+  decisionTtlS: number;
+  /** How many times a request re-reads and retries after losing claims. */
+  maxClaimAttempts: number;
+  now: () => number;
+  rng: () => number;
+  newId: () => string;
+}
+
+export interface ScheduleResult {
+  decision_id: string;
+  selections: Array<{ instance_uuid: string; host: string; weight: number }>;
+  claims: Claim[];
+  dry_run: boolean;
+  summary: string;
+  ranking?: Decision['ranking'];
+}
+
+/** The usage a host still has room for, per resource, under capacity × allocation ratio. */
+const roomOf = (h: HostState): Resources => ({
+  vcpus: h.limits.vcpu - h.vcpus_used,
+  memory_mb: h.limits.memory_mb - (h.memory_mb - h.free_ram_mb),
+  disk_gb: Math.floor((h.limits.disk_gb * 1024 - (h.total_usable_disk_gb * 1024 - h.free_disk_mb)) / 1024),
+});
+
+const claimFor = (spec: RequestSpec, uuid: string, nowMs: number, ttlS: number): Claim => {
+  const f = spec.instance_type;
+  return {
+    instance_uuid: uuid,
+    vcpus: f.vcpus,
+    memory_mb: f.memory_mb,
+    disk_gb: f.root_gb + f.ephemeral_gb + Math.ceil(f.swap / 1024),
+    ...(spec.scheduler_hints.group ? { group: spec.scheduler_hints.group } : {}),
+    claimed_at: new Date(nowMs).toISOString(),
+    expires_at: new Date(nowMs + ttlS * 1000).toISOString(),
+  };
+};
+
+/**
+ * The claims of a decision, one conditional update per host: the bound lets
+ * other schedulers' claims land beside ours as long as the sum still fits,
+ * and voids ours if a report changed the baseline (`seq`).
+ */
+export const hostClaimsOf = (
+  decision: Decision,
+  spec: RequestSpec,
+  states: Map<string, HostState>,
+  stored: Map<string, StoredNode>,
+  nowMs: number,
+  ttlS: number,
+): HostClaim[] => {
+  const byHost = new Map<string, Claim[]>();
+  for (const p of decision.picks) {
+    const list = byHost.get(p.host) ?? [];
+    list.push(claimFor(spec, p.instance_uuid, nowMs, ttlS));
+    byHost.set(p.host, list);
+  }
+  return [...byHost.entries()].map(([host, claims]) => {
+    const h = states.get(host) as HostState;
+    const s = stored.get(host) as StoredNode;
+    const add = claims.reduce(
+      (t, c) => ({ vcpus: t.vcpus + c.vcpus, memory_mb: t.memory_mb + c.memory_mb, disk_gb: t.disk_gb + c.disk_gb }),
+      { vcpus: 0, memory_mb: 0, disk_gb: 0 },
+    );
+    const room = roomOf(h);
+    return {
+      host,
+      seq: s.record.seq,
+      add,
+      claims,
+      maxClaimedBefore: {
+        vcpus: s.claimed.vcpus + Math.floor(room.vcpus) - add.vcpus,
+        memory_mb: s.claimed.memory_mb + Math.floor(room.memory_mb) - add.memory_mb,
+        disk_gb: s.claimed.disk_gb + room.disk_gb - add.disk_gb,
+      },
+    };
+  });
+};
+
+/** Marks the hosts that hold members of the request's group (from the group item) in the host states. */
+const markGroupHosts = (states: HostState[], group: string | undefined, hosts: string[]): void => {
+  if (!group || hosts.length === 0) return;
+  const set = new Set(hosts);
+  for (let i = 0; i < states.length; i++) {
+    const h = states[i] as HostState;
+    if (!set.has(h.host)) continue;
+    const instances = new Map(h.instances);
+    instances.set(`group:${group}`, { group });
+    states[i] = { ...h, instances };
+  }
+};
+
+const decisionRecord = (
+  id: string,
+  req: ScheduleRequest,
+  spec: RequestSpec,
+  decision: Decision,
+  extra: Record<string, unknown>,
+) => ({
+  decision_id: id,
+  request: { ...req, request_spec: { ...req.request_spec, instance_uuids: spec.instance_uuids } },
+  placed: decision.placed,
+  summary: decision.summary,
+  hosts_considered: decision.hosts_considered,
+  filter_counts: decision.filter_counts,
+  rejections: decision.rejections,
+  ranking: decision.ranking,
+  picks: decision.picks,
+  ...extra,
+});
+
+/** Runs one schedule request end to end. Throws NoValidHostError (with decision_id) when it cannot place. */
+export const scheduleRequest = async (
+  deps: ScheduleDeps,
+  req: ScheduleRequest,
+  newUuid: () => string,
+): Promise<ScheduleResult> => {
+  const id = deps.newId();
+  const spec = toRequestSpec(
+    req,
+    needsInstanceUuids(req) ? Array.from({ length: req.request_spec.num_instances }, newUuid) : undefined,
+  );
+  const group = spec.scheduler_hints.group;
+  const policy = spec.scheduler_hints.group_policy;
+  const t0 = deps.now();
+  let itemsRead = 0;
+  const lost: string[] = [];
+
+  for (let attempt = 1; ; attempt++) {
+    const fleet = await deps.fleet.refresh();
+    itemsRead += fleet.itemsRead;
+    const now = deps.now();
+    const groupHosts = group && policy ? await deps.store.groupHosts(group) : [];
+    if (group && policy) itemsRead += 1;
+    const stored = new Map<string, StoredNode>();
+    const states: HostState[] = [];
+    for (const n of fleet.nodes) {
+      stored.set(n.record.host, n);
+      states.push(hostStateFromNode(n.record, deps.opts, now));
+    }
+    markGroupHosts(states, group, groupHosts);
+    const decision = schedule(states, spec, deps.opts, deps.rng);
+    const meta = {
+      host_state_age_ms: fleet.ageMs,
+      attempts: attempt,
+      lost_claims_on: lost,
+      items_read: itemsRead,
+      dry_run: req.dry_run,
+      decided_at: new Date(now).toISOString(),
+      elapsed_ms: deps.now() - t0,
+    };
+
+    if (!decision.placed) {
+      await deps.decisions.put(id, decisionRecord(id, req, spec, decision, meta), deps.decisionTtlS, now);
+      throw noValidHostError(decision, { decision_id: id });
+    }
+    if (req.dry_run) {
+      await deps.decisions.put(id, decisionRecord(id, req, spec, decision, meta), deps.decisionTtlS, now);
+      return {
+        decision_id: id,
+        selections: decision.picks,
+        claims: [],
+        dry_run: true,
+        summary: decision.summary,
+        ranking: decision.ranking,
+      };
+    }
+
+    const stateByHost = new Map(states.map((s) => [s.host, s]));
+    const hostClaims = hostClaimsOf(decision, spec, stateByHost, stored, now, deps.opts.claim_ttl);
+    const groupClaim: GroupClaim | undefined =
+      group && policy
+        ? { group, policy, hosts: hostClaims.map((c) => c.host), instanceUuids: [...spec.instance_uuids] }
+        : undefined;
+    const outcome: ClaimOutcome = await deps.store.claim(hostClaims, groupClaim, now);
+    if (outcome.ok) {
+      const claims = hostClaims.flatMap((c) => c.claims);
+      await deps.decisions.put(
+        id,
+        decisionRecord(id, req, spec, decision, { ...meta, claims, elapsed_ms: deps.now() - t0 }),
+        deps.decisionTtlS,
+        now,
+      );
+      return {
+        decision_id: id,
+        selections: decision.picks,
+        claims: spec.instance_uuids.map((u) => claims.find((c) => c.instance_uuid === u) as Claim),
+        dry_run: false,
+        summary: decision.summary,
+      };
+    }
+    lost.push(...outcome.conflictHosts);
+    // Re-read the hosts we lost on, so the next pass sees them as they are now.
+    const fresh = await Promise.all(outcome.conflictHosts.map((h) => deps.store.get(h)));
+    itemsRead += fresh.length;
+    for (const n of fresh) if (n) deps.fleet.update(n);
+    if (attempt >= deps.maxClaimAttempts) {
+      const summary = `${decision.summary}; but the claim lost the race on ${[...new Set(lost)].join(', ')} ${attempt} times`;
+      await deps.decisions.put(
+        id,
+        decisionRecord(id, req, spec, { ...decision, placed: false, summary }, meta),
+        deps.decisionTtlS,
+        now,
+      );
+      throw noValidHostError({ ...decision, summary }, { decision_id: id, lost_claims_on: lost });
+    }
+  }
+};
+
+/** GET /decisions/{id}. */
+export const readDecision = async (decisions: DecisionStore, id: string): Promise<unknown> => {
+  const d = await decisions.get(id);
+  if (d === undefined) throw new NotFoundError(`decision ${id}`);
+  return d;
+};

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { ctxFor, makeHost, makeSpec, uuidFor } from '../test-fixtures';
+import { DifferentHostFilter } from './different-host-filter';
+
+const INST = uuidFor(1);
+
+// Scenarios from Nova's TestDifferentHostFilter.
+describe('DifferentHostFilter', () => {
+  const cases: { name: string; onHost: string[]; hint?: string[]; pass: boolean }[] = [
+    { name: 'passes a host running none of the listed instances', onHost: [INST], hint: [uuidFor(2)], pass: true },
+    { name: 'rejects a host running a listed instance', onHost: [INST], hint: [INST], pass: false },
+    { name: 'passes every host without the hint', onHost: [INST], pass: true },
+  ];
+  it.each(cases)('$name', ({ onHost, hint, pass }) => {
+    const spec = makeSpec({ scheduler_hints: { same_host: [], different_host: hint ?? [] } });
+    const host = makeHost({ host: 'h', instances: new Map(onHost.map((u) => [u, {}])) });
+    expect(DifferentHostFilter.filter(host, spec, ctxFor(spec)).pass).toBe(pass);
+  });
+
+  it('names the instance', () => {
+    const spec = makeSpec({ scheduler_hints: { same_host: [], different_host: [INST] } });
+    const host = makeHost({ host: 'h', instances: new Map([[INST, {}]]) });
+    expect(DifferentHostFilter.filter(host, spec, ctxFor(spec))).toEqual({
+      pass: false,
+      reason: `DifferentHostFilter: host runs instance ${INST} from different_host`,
+    });
+  });
+});
