@@ -121,19 +121,21 @@ export const diskFigures = (
 };
 
 /**
- * Memory in MiB. used = MemTotal − MemAvailable, which is the "used" column of
- * `free -m` (procps-ng ≥ 4.0.1). Nova's libvirt driver computes total − (MemFree +
- * Buffers + Cached); that counts tmpfs/shmem (inside Cached) as free though it cannot
- * be reclaimed, and reclaimable slab as used though it can, so we take the kernel's own
- * estimate instead. Kernels without MemAvailable (< 3.14): si falls back to
- * free + buffers + cached + slab.
+ * Memory in MiB, as Nova's libvirt driver counts it (`_get_memory_mb_used`):
+ * used = MemTotal − (MemFree + Buffers + Cached). `free -m`'s buff/cache adds
+ * SReclaimable to Buffers + Cached, so free's total − free − buff/cache sits a
+ * little below this; procps ≥ 4.0.1's own "used" column (total − available) is
+ * another definition again, and not the one Nova schedules with.
  */
 export const memoryFigures = (mem: {
   total: number;
-  available: number;
+  free: number;
+  buffers: number;
+  cached: number;
 }): Pick<Figures, 'memory_mb' | 'memory_mb_used'> => {
   const memory_mb = Math.floor(mem.total / MIB);
-  return { memory_mb, memory_mb_used: Math.min(memory_mb, Math.max(0, Math.round((mem.total - mem.available) / MIB))) };
+  const used = mem.total - mem.free - mem.buffers - mem.cached;
+  return { memory_mb, memory_mb_used: Math.min(memory_mb, Math.max(0, Math.round(used / MIB))) };
 };
 
 interface StaticFacts {

@@ -97,15 +97,15 @@ const summaryOf = (filter: string): string =>
   PRE_SUMMARIES[filter] ?? (Object.hasOwn(FILTERS, filter) ? FILTERS[filter]?.summary : undefined) ?? 'were rejected';
 
 /**
- * "7 had insufficient RAM (RamFilter); 5 were down… (ComputeFilter)", largest
- * count first, then in filter order.
+ * Filter → count, largest count first, ties in the order the filters ran
+ * (`ranks`: the pre-filters, then the configured chain).
  */
-const describeCounts = (counts: Map<string, number>): string =>
-  [...counts.entries()]
-    .map(([filter, count], order) => ({ filter, count, order }))
-    .sort((a, b) => b.count - a.count || a.order - b.order)
-    .map(({ filter, count }) => `${count} ${summaryOf(filter)} (${filter})`)
-    .join('; ');
+const orderCounts = (counts: Map<string, number>, ranks: ReadonlyMap<string, number>): [string, number][] =>
+  [...counts.entries()].sort((a, b) => b[1] - a[1] || (ranks.get(a[0]) ?? 99) - (ranks.get(b[0]) ?? 99));
+
+/** "7 had insufficient RAM (RamFilter); 5 were down, disabled or deleted (ComputeFilter)". */
+const describeCounts = (ordered: [string, number][]): string =>
+  ordered.map(([filter, count]) => `${count} ${summaryOf(filter)} (${filter})`).join('; ');
 
 /** Copy of a host that the scheduler may consume from without touching the caller's. */
 const cloneHost = (h: HostState): HostState => ({ ...h, instances: new Map(h.instances) });
@@ -252,7 +252,8 @@ export const schedule = (
             raw: raws[wi * s + j] as number,
             normalized,
             multiplier,
-            contribution: multiplier * normalized,
+            // `+ 0` turns −0 (a negative multiplier times 0) into 0.
+            contribution: multiplier * normalized + 0,
           };
         }),
       }));
@@ -268,7 +269,11 @@ export const schedule = (
     const picked = state[i] as HostState;
     consume(picked, spec, request.disk_mb, uuid, group);
     if (group !== null) groupHosts.add(picked.host);
-    picks.push({ instance_uuid: spec.instance_uuids[k] ?? '', host: picked.host, weight: total[pickAt] as number });
+    picks.push({
+      instance_uuid: spec.instance_uuids[k] ?? '',
+      host: picked.host,
+      weight: (total[pickAt] as number) + 0,
+    });
     (passes[k] as SchedulePass).host = picked.host;
 
     const next = candidates;
@@ -290,13 +295,16 @@ export const schedule = (
       : placed
         ? ` after placing ${spec.num_instances} instances`
         : ` for instance ${(failed?.instance_index ?? 0) + 1} of ${spec.num_instances}`;
-  const parts = describeCounts(counts);
+  const ranks = new Map<string, number>([IGNORE_HOSTS, FORCE_HOSTS, ...chain.map((f) => f.name)].map((f, r) => [f, r]));
+  if (!ranks.has(ComputeFilter.name)) ranks.set(ComputeFilter.name, -1);
+  const ordered = orderCounts(counts, ranks);
+  const parts = describeCounts(ordered);
   return {
     placed,
     hosts_considered: n,
     picks,
     rejections: Object.fromEntries(rejections),
-    filter_counts: Object.fromEntries(counts),
+    filter_counts: Object.fromEntries(ordered),
     ranking,
     passes,
     summary: `${available}/${n} hosts available${scope}${parts ? `: ${parts}` : ''}`,
@@ -316,7 +324,7 @@ const rankSurvivors = (
   const out: RankedHost[] = [];
   for (let r = 0; r < Math.min(limit, s); r++) {
     const j = order[r] as number;
-    out.push(make(j, total[j] as number));
+    out.push(make(j, (total[j] as number) + 0));
   }
   return out;
 };

@@ -160,7 +160,7 @@ describe('all weighers together', () => {
       { weigher: 'RAMWeigher', raw: 4096, normalized: 0.5, multiplier: 1, contribution: 0.5 },
       { weigher: 'CPUWeigher', raw: 8, normalized: 1, multiplier: 1, contribution: 1 },
       { weigher: 'DiskWeigher', raw: 10240, normalized: 1, multiplier: 1, contribution: 1 },
-      { weigher: 'IoOpsWeigher', raw: 0, normalized: 0, multiplier: -1, contribution: -0 },
+      { weigher: 'IoOpsWeigher', raw: 0, normalized: 0, multiplier: -1, contribution: 0 },
       { weigher: 'NumInstancesWeigher', raw: 0, normalized: 0, multiplier: 0, contribution: 0 },
     ]);
   });

@@ -1,0 +1,151 @@
+/**
+ * Benchmark of the pure scheduler core: filter + weigh + select for one
+ * decision over synthetic fleets of 1k, 10k and 100k hosts, every filter and
+ * weigher enabled. Run alone with `npx tsx bench/scheduler-core.ts`, or call
+ * `benchSchedulerCore()` (bench/run.ts) for the rows.
+ */
+
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { resolveOptions } from '../core/scheduler/options';
+import { type ScheduleOptions, schedule } from '../core/scheduler/scheduler';
+import { makeHost, makeSpec, seededRng, uuidFor } from '../core/scheduler/test-fixtures';
+import type { HostInstance, HostState, RequestSpec } from '../core/scheduler/types';
+
+/** One row of the table. */
+export interface SchedulerCoreBenchRow {
+  hosts: number;
+  /** Hosts that passed every filter for the request. */
+  candidates: number;
+  runs: number;
+  /** Median ms per decision with the full ranking (every candidate's weigher breakdown). */
+  median_ms_full: number;
+  /** Median ms per decision with the ranking cut to the best 20. */
+  median_ms_top20: number;
+  /** median_ms_top20 per host, in ns. */
+  ns_per_host: number;
+}
+
+/**
+ * A fleet that looks like a busy cloud: mixed sizes and load, 3% down, 1%
+ * disabled, some nodes with metadata overrides, instances and group members.
+ */
+export const syntheticFleet = (n: number, seed = 1): HostState[] => {
+  const rnd = seededRng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  const hosts: HostState[] = [];
+  for (let i = 0; i < n; i++) {
+    const memory_mb = pick([65536, 131072, 262144, 524288]);
+    const vcpus_total = pick([16, 32, 64, 128]);
+    const disk = pick([500, 1000, 2000, 4000]);
+    const load = rnd();
+    const instances = new Map<string, HostInstance>();
+    const count = Math.floor(load * 30);
+    for (let k = 0; k < count; k++) instances.set(uuidFor(i * 64 + k, 'bbbbbbbb'), rnd() < 0.02 ? { group: 'g1' } : {});
+    const metadata: Record<string, string> = {};
+    if (rnd() < 0.5) metadata.ssd = 'true';
+    if (rnd() < 0.1) metadata.cpu_allocation_ratio = '8.0';
+    if (rnd() < 0.05) metadata.ram_weight_multiplier = '2.0';
+    hosts.push(
+      makeHost({
+        host: `compute-${i.toString().padStart(6, '0')}`,
+        memory_mb,
+        free_ram_mb: Math.round(memory_mb * (1 - load)) - 512,
+        vcpus_total,
+        vcpus_used: Math.round(vcpus_total * 4 * load),
+        cpu_allocation_ratio: 4,
+        total_usable_disk_gb: disk,
+        free_disk_mb: Math.round(disk * 1024 * (1 - load)),
+        num_instances: count,
+        num_io_ops: Math.floor(rnd() * 10),
+        availability_zone: pick(['az1', 'az2', 'az3']),
+        up: rnd() > 0.03,
+        disabled: rnd() < 0.01,
+        metadata,
+        instances,
+        hypervisor_type: rnd() < 0.9 ? 'QEMU' : 'Xen',
+      }),
+    );
+  }
+  return hosts;
+};
+
+/** A typical request exercising every filter: sizes, image properties, extra specs, group, hints. */
+export const typicalRequest = (): RequestSpec =>
+  makeSpec({
+    vcpus: 4,
+    memory_mb: 8192,
+    root_gb: 40,
+    ephemeral_gb: 0,
+    swap: 1024,
+    extra_specs: {
+      'capabilities:cpu_info:arch': 'x86_64',
+      'capabilities:hypervisor_version': '>= 6000000',
+      'aggregate_instance_extra_specs:ssd': 'true',
+      'hw:cpu_policy': 'shared',
+    },
+    image: { properties: { architecture: 'x86_64', hypervisor_type: 'qemu', hypervisor_version_requires: '>=6.0' } },
+    scheduler_hints: {
+      same_host: [],
+      different_host: [uuidFor(3, 'bbbbbbbb')],
+      group: 'g1',
+      group_policy: 'anti-affinity',
+    },
+    retry: { num_attempts: 1, hosts: ['compute-000001'] },
+  });
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+
+/** Median ms of `schedule` after warm-up: at least `minRuns`, and at least `minMs` of measuring. */
+const measure = (hosts: HostState[], spec: RequestSpec, options: ScheduleOptions, minRuns: number, minMs: number) => {
+  const opts = resolveOptions({});
+  const rng = seededRng(7);
+  for (let i = 0; i < 10; i++) schedule(hosts, spec, opts, rng, options);
+  const times: number[] = [];
+  let candidates = 0;
+  const start = performance.now();
+  while (times.length < minRuns || performance.now() - start < minMs) {
+    const t0 = performance.now();
+    const d = schedule(hosts, spec, opts, rng, options);
+    times.push(performance.now() - t0);
+    candidates = d.passes[0]?.candidates ?? 0;
+  }
+  return { median: median(times), runs: times.length, candidates };
+};
+
+/** Runs the benchmark and returns one row per fleet size. */
+export const benchSchedulerCore = (sizes: readonly number[] = [1_000, 10_000, 100_000]): SchedulerCoreBenchRow[] =>
+  sizes.map((n) => {
+    const hosts = syntheticFleet(n);
+    const spec = typicalRequest();
+    const minMs = n >= 100_000 ? 3000 : 1500;
+    const full = measure(hosts, spec, {}, 20, minMs);
+    const top = measure(hosts, spec, { rankingLimit: 20 }, 20, minMs);
+    return {
+      hosts: n,
+      candidates: top.candidates,
+      runs: top.runs,
+      median_ms_full: full.median,
+      median_ms_top20: top.median,
+      ns_per_host: (top.median * 1e6) / n,
+    };
+  });
+
+/** The rows as a markdown table. */
+export const schedulerCoreTable = (rows: readonly SchedulerCoreBenchRow[]): string =>
+  [
+    '| hosts | candidates | runs | median ms/decision (ranking top 20) | median ms/decision (full ranking) | ns/host |',
+    '|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.hosts.toLocaleString('en-US')} | ${r.candidates.toLocaleString('en-US')} | ${r.runs} | ${r.median_ms_top20.toFixed(3)} | ${r.median_ms_full.toFixed(3)} | ${r.ns_per_host.toFixed(0)} |`,
+    ),
+  ].join('\n');
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  console.log(schedulerCoreTable(benchSchedulerCore()));
+}
