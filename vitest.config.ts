@@ -9,7 +9,8 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 180_000,
-    fileParallelism: true,
-    maxWorkers: 2,
+    // One file at a time: the integration files fire concurrent requests at one
+    // serverless-offline on a 2-core machine, and must not starve each other.
+    fileParallelism: false,
   },
 });

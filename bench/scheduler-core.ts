@@ -146,6 +146,6 @@ export const schedulerCoreTable = (rows: readonly SchedulerCoreBenchRow[]): stri
     ),
   ].join('\n');
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+if (process.env.QM_BENCH_NO_MAIN === undefined && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   console.log(schedulerCoreTable(benchSchedulerCore()));
 }

@@ -23,6 +23,7 @@ export interface Fleet {
 
 export interface ScheduleDeps {
   fleet: Fleet;
+  hostStates: HostStateCache;
   store: FleetStore;
   decisions: DecisionStore;
   opts: ResolvedOptions;
@@ -41,6 +42,37 @@ export interface ScheduleResult {
   dry_run: boolean;
   summary: string;
   ranking?: Decision['ranking'];
+  /** How the decision was made: DynamoDB items read, the age of the host states, claim attempts. */
+  stats: { items_read: number; host_state_age_ms: number; attempts: number };
+}
+
+const statsOf = (m: { items_read: number; host_state_age_ms: number; attempts: number }) => ({
+  items_read: m.items_read,
+  host_state_age_ms: m.host_state_age_ms,
+  attempts: m.attempts,
+});
+
+/**
+ * HostStates built from stored nodes, reused while the node's version is the
+ * same and nothing time-dependent has changed: it stays up, and no claim
+ * expires. Building 10k states per request would cost more than filtering them.
+ */
+export class HostStateCache {
+  private readonly cache = new Map<string, { ver: number; validUntil: number; state: HostState }>();
+  constructor(private readonly opts: ResolvedOptions) {}
+
+  stateOf(n: StoredNode, nowMs: number): HostState {
+    const hit = this.cache.get(n.record.host);
+    if (hit && hit.ver === n.ver && nowMs < hit.validUntil) return hit.state;
+    const state = hostStateFromNode(n.record, this.opts, nowMs);
+    let validUntil = state.up ? n.record.received_at_ms + this.opts.service_down_time * 1000 : nowMs;
+    for (const c of Object.values(n.record.claims)) {
+      const exp = Date.parse(c.expires_at);
+      if (exp > nowMs && exp < validUntil) validUntil = exp;
+    }
+    this.cache.set(n.record.host, { ver: n.ver, validUntil, state });
+    return state;
+  }
 }
 
 /** The usage a host still has room for, per resource, under capacity × allocation ratio. */
@@ -163,7 +195,7 @@ export const scheduleRequest = async (
     const states: HostState[] = [];
     for (const n of fleet.nodes) {
       stored.set(n.record.host, n);
-      states.push(hostStateFromNode(n.record, deps.opts, now));
+      states.push(deps.hostStates.stateOf(n, now));
     }
     markGroupHosts(states, group, groupHosts);
     const decision = schedule(states, spec, deps.opts, deps.rng);
@@ -190,6 +222,7 @@ export const scheduleRequest = async (
         dry_run: true,
         summary: decision.summary,
         ranking: decision.ranking,
+        stats: statsOf(meta),
       };
     }
 
@@ -214,6 +247,7 @@ export const scheduleRequest = async (
         claims: spec.instance_uuids.map((u) => claims.find((c) => c.instance_uuid === u) as Claim),
         dry_run: false,
         summary: decision.summary,
+        stats: statsOf(meta),
       };
     }
     lost.push(...outcome.conflictHosts);

@@ -13,12 +13,14 @@ const options = { ...stackOptionsFromEnv(), log: (l: string) => console.log(l) }
 const stack = await startStack(options);
 const host = process.env.QM_HOST ?? hostname();
 
-console.log(`Quartermaster API: ${stack.baseUrl}`);
+// The contract's default is http://localhost:3000/dev; the API listens on loopback (127.0.0.1).
+const publicUrl = stack.baseUrl.replace('127.0.0.1', 'localhost');
+console.log(`Quartermaster API: ${publicUrl}`);
 console.log(`SNS endpoint: ${stack.snsUrl} topic: ${stack.topicArn}`);
 console.log(`Operator token: ${stack.operatorToken}`);
 console.log(`Dead-letter queue: ${stack.dlqUrl}`);
 console.log(`Ready in ${((Date.now() - started) / 1000).toFixed(1)} s. Try:`);
-console.log(`  curl -s -H "Authorization: Bearer ${stack.operatorToken}" ${stack.baseUrl}/nodes`);
+console.log(`  curl -s -H "Authorization: Bearer ${stack.operatorToken}" ${publicUrl}/nodes`);
 
 const agent: ChildProcess = spawn(
   process.execPath,

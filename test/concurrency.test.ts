@@ -39,7 +39,7 @@ const storm = async (total: number, parallel: number, make: () => unknown) => {
   return answers;
 };
 
-describe('concurrent schedulers', () => {
+describe('concurrent schedulers', { timeout: 180_000 }, () => {
   it('never over-commit a node, and fill it exactly', async () => {
     const { az, hosts } = await smallFleet(4);
     const answers = await storm(48, 12, () => body(az));

@@ -33,6 +33,7 @@ export const prepareImage = (
     vmMode: canon(imageProp(props, 'hw_vm_mode', 'vm_mode'), canonicalVmMode),
     versionRequires,
     version: versionRequires === null ? null : parseVersionPredicate(versionRequires),
+    versionMemo: new Map(),
   };
 };
 
@@ -61,17 +62,13 @@ export const prepareRequest = (
   };
 };
 
-/** Hosts running (or holding a claim for) a member of `group`. */
+/** Hosts running (or holding a claim for) a member of `group` (read from each host's `groups` index). */
 export const groupHostsOf = (hosts: readonly HostState[], group: string | null): Set<string> => {
   const out = new Set<string>();
   if (group === null) return out;
-  for (const h of hosts) {
-    for (const inst of h.instances.values()) {
-      if (inst.group === group) {
-        out.add(h.host);
-        break;
-      }
-    }
+  for (let i = 0; i < hosts.length; i++) {
+    const h = hosts[i] as HostState;
+    if (h.groups.size > 0 && h.groups.has(group)) out.add(h.host);
   }
   return out;
 };

@@ -20,7 +20,7 @@
  */
 import { liveClaims, type NodeRecord, nodeStatus } from '../nodes';
 import { canonicalArch, supportedInstancesFor } from './canonical';
-import { nodeNumber } from './node-overrides';
+import { nodeNumber, weightMultiplierOverrides } from './node-overrides';
 import type { SchedulerOptions } from './options';
 import type { HostInstance, HostState } from './types';
 
@@ -50,6 +50,7 @@ export const hostStateFromNode = (node: NodeRecord, opts: HostStateOptions, nowM
   const diskRatio = nodeNumber(md, 'disk_allocation_ratio', 'ratio', opts.disk_allocation_ratio);
 
   const instances = new Map<string, HostInstance>();
+  const groups = new Set<string>();
   for (const i of node.instances) instances.set(i.uuid.toLowerCase(), {});
 
   let claimedVcpus = 0;
@@ -66,6 +67,7 @@ export const hostStateFromNode = (node: NodeRecord, opts: HostStateOptions, nowM
     claimedDiskGb += c.disk_gb;
     claimedInstances++;
     instances.set(uuid, c.group === undefined ? {} : { group: c.group });
+    if (c.group !== undefined) groups.add(c.group);
   }
 
   // Nova: "Assume virtual size is all consumed by instances if use qcow2 disk."
@@ -103,11 +105,13 @@ export const hostStateFromNode = (node: NodeRecord, opts: HostStateOptions, nowM
     disk_allocation_ratio: diskRatio,
     max_io_ops_per_host: nodeNumber(md, 'max_io_ops_per_host', 'count', opts.max_io_ops_per_host),
     max_instances_per_host: nodeNumber(md, 'max_instances_per_host', 'count', opts.max_instances_per_host),
+    weight_multipliers: weightMultiplierOverrides(md),
     limits: {
       memory_mb: node.memory_mb * ramRatio,
       vcpu: node.vcpus * cpuRatio,
       disk_gb: node.local_gb * diskRatio,
     },
     instances,
+    groups,
   };
 };

@@ -7,6 +7,7 @@
  * A node is one "aggregate" here, so several values are written comma-separated
  * in one metadata value (`"1.5,2.0"` → 1.5).
  */
+import type { WeightMultiplierKey } from './types';
 
 // Python's float() grammar (decimal, exponent, `_` digit groups, inf/nan), whitespace around allowed.
 const PY_FLOAT = /^[+-]?(?:(?:\d(?:_?\d)*)?\.\d(?:_?\d)*|\d(?:_?\d)*\.?)(?:[eE][+-]?\d(?:_?\d)*)?$/;
@@ -59,4 +60,31 @@ export const nodeNumber = (
     if (v < min) min = v;
   }
   return min;
+};
+
+const MULTIPLIER_KEYS: readonly WeightMultiplierKey[] = [
+  'ram_weight_multiplier',
+  'cpu_weight_multiplier',
+  'disk_weight_multiplier',
+  'io_ops_weight_multiplier',
+  'num_instances_weight_multiplier',
+];
+
+const NO_OVERRIDES: Readonly<Partial<Record<WeightMultiplierKey, number>>> = Object.freeze({});
+
+/**
+ * The node's valid `<x>_weight_multiplier` overrides, resolved once per host
+ * state (Nova's get_weight_multiplier reads them per weigher and host).
+ */
+export const weightMultiplierOverrides = (
+  metadata: Readonly<Record<string, string>>,
+): Readonly<Partial<Record<WeightMultiplierKey, number>>> => {
+  let out: Partial<Record<WeightMultiplierKey, number>> | undefined;
+  for (const key of MULTIPLIER_KEYS) {
+    const v = nodeNumber(metadata, key, 'multiplier', Number.NaN);
+    if (Number.isNaN(v)) continue;
+    out ??= {};
+    out[key] = v;
+  }
+  return out ?? NO_OVERRIDES;
 };

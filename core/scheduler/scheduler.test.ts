@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { NoValidHostError } from './errors';
 import { resolveOptions } from './options';
-import { claimAmounts, noValidHostError, schedule, scheduleOrThrow } from './scheduler';
+import { claimAmounts, type Decision, noValidHostError, schedule, scheduleOrThrow } from './scheduler';
 import { makeHost, makeSpec, seededRng, uuidFor } from './test-fixtures';
 import type { HostState } from './types';
 
 const opts = resolveOptions({});
+/** The rejections keyed by host, for readable expectations. */
+const byHost = (d: Decision) => Object.fromEntries(d.rejections.map(({ host, ...r }) => [host, r]));
 const rng = seededRng(42);
 const antiAffinity = { same_host: [], different_host: [], group: 'g1', group_policy: 'anti-affinity' as const };
 const affinity = { same_host: [], different_host: [], group: 'g1', group_policy: 'affinity' as const };
@@ -23,7 +25,7 @@ describe('schedule', () => {
     expect(d.picks).toEqual([{ instance_uuid: uuidFor(0, 'aaaaaaaa'), host: 'big', weight: expect.any(Number) }]);
     expect(d.ranking.map((r) => r.host)).toEqual(['big', 'mid']);
     // small: used = 4096 − 1024 = 3072; usable = 4096 − 3072 = 1024 < 2048
-    expect(d.rejections).toEqual({
+    expect(byHost(d)).toEqual({
       small: {
         filter: 'RamFilter',
         reason: 'RamFilter: needs 2048 MB, 1024 MB usable of 4096 MB × 1',
@@ -71,7 +73,7 @@ describe('schedule', () => {
     expect(three.picks).toHaveLength(2);
     expect(three.failed).toEqual({ instance_index: 2, instance_uuid: uuidFor(2, 'aaaaaaaa') });
     expect(three.summary).toBe('0/2 hosts available for instance 3 of 3: 2 had insufficient RAM (RamFilter)');
-    expect(three.rejections.a?.instance_index).toBeGreaterThan(0);
+    expect(byHost(three).a?.instance_index).toBeGreaterThan(0);
     expect(three.passes.map((p) => p.candidates)).toEqual([2, 1, 0]);
   });
 
@@ -87,15 +89,15 @@ describe('schedule', () => {
     const host = makeHost({ host: 'a', vcpus_total: 4, cpu_allocation_ratio: 1 });
     expect(schedule([host], makeSpec({ num_instances: 4 }), opts, rng).placed).toBe(true);
     const d = schedule([host], makeSpec({ num_instances: 5 }), opts, rng);
-    expect(d.rejections.a?.reason).toBe('CoreFilter: needs 1 vCPUs, 0 usable of 4 × 1 (4 used)');
+    expect(byHost(d).a?.reason).toBe('CoreFilter: needs 1 vCPUs, 0 usable of 4 × 1 (4 used)');
     // 8 I/O ops allowed, each pick adds one: the 9th instance finds the host busy
     const roomy = makeHost({ host: 'b', vcpus_total: 64 });
     const io = schedule([roomy], makeSpec({ num_instances: 9 }), opts, rng);
-    expect(io.rejections.b?.reason).toBe('IoOpsFilter: 8 I/O operations in progress, max 8');
+    expect(byHost(io).b?.reason).toBe('IoOpsFilter: 8 I/O operations in progress, max 8');
     // disk: 10 GB total, 3 GB root + 1024 MB swap = 4096 MB each: two fit (8192), a third does not
     const disk = makeHost({ host: 'c', total_usable_disk_gb: 10 });
     const dd = schedule([disk], makeSpec({ root_gb: 3, swap: 1024, num_instances: 3 }), opts, rng);
-    expect(dd.rejections.c?.reason).toBe('DiskFilter: needs 4096 MB, 2048 MB usable of 10240 MB × 1');
+    expect(byHost(dd).c?.reason).toBe('DiskFilter: needs 4096 MB, 2048 MB usable of 10240 MB × 1');
   });
 
   it('spreads an anti-affinity group over distinct hosts, and fails when hosts run out', () => {
@@ -133,8 +135,8 @@ describe('schedule', () => {
     const spec = makeSpec({ memory_mb: 512, force_hosts: ['forced', 'forced-full'] });
     const d = schedule(hosts, spec, opts, rng);
     expect(d.picks[0]?.host).toBe('Forced');
-    expect(d.rejections['forced-full']?.filter).toBe('RamFilter');
-    expect(d.rejections.other).toEqual({
+    expect(byHost(d)['forced-full']?.filter).toBe('RamFilter');
+    expect(byHost(d).other).toEqual({
       filter: 'force_hosts',
       reason: 'force_hosts: host is not among the forced hosts',
       instance_index: 0,
@@ -148,7 +150,7 @@ describe('schedule', () => {
     const hosts = [makeHost({ host: 'a' }), makeHost({ host: 'b' })];
     const d = schedule(hosts, makeSpec({ ignore_hosts: ['A'] }), opts, rng);
     expect(d.picks[0]?.host).toBe('b');
-    expect(d.rejections.a?.filter).toBe('ignore_hosts');
+    expect(byHost(d).a?.filter).toBe('ignore_hosts');
   });
 
   it('never schedules a deleted node, even without ComputeFilter or when forced', () => {
@@ -197,8 +199,10 @@ describe('schedule', () => {
 
   it('reads host names as data, even "__proto__"', () => {
     const d = schedule([makeHost({ host: '__proto__', up: false })], makeSpec(), opts, rng);
-    expect(Object.keys(d.rejections)).toEqual(['__proto__']);
-    expect(Object.getPrototypeOf(d.rejections)).toBe(Object.prototype);
+    expect(d.rejections.map((r) => r.host)).toEqual(['__proto__']);
+    const err = noValidHostError(d);
+    expect(Object.keys(err.details.hosts)).toEqual(['__proto__']);
+    expect(Object.getPrototypeOf(err.details.hosts)).toBe(Object.prototype);
   });
 });
 

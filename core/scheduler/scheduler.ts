@@ -38,6 +38,7 @@ export interface RankedHost {
 
 /** Why a host dropped out: the first filter that rejected it, for the instance being placed then. */
 export interface HostRejection {
+  host: string;
   filter: string;
   reason: string;
   /** 0-based index of the instance whose pass rejected the host. */
@@ -66,8 +67,8 @@ export interface Decision {
   hosts_considered: number;
   /** In request order; shorter than num_instances when not placed. */
   picks: SchedulePick[];
-  /** Host → its first rejection. Hosts that are absent survived every pass. */
-  rejections: Record<string, HostRejection>;
+  /** Each rejected host once, with its first rejection, in fleet order. Hosts absent survived every pass. */
+  rejections: HostRejection[];
   /** Filter → hosts it rejected (each host once). Sums with the survivors to hosts_considered. */
   filter_counts: Record<string, number>;
   /** The first instance's candidates, best first, each with its weigher breakdown. */
@@ -108,7 +109,7 @@ const describeCounts = (ordered: [string, number][]): string =>
   ordered.map(([filter, count]) => `${count} ${summaryOf(filter)} (${filter})`).join('; ');
 
 /** Copy of a host that the scheduler may consume from without touching the caller's. */
-const cloneHost = (h: HostState): HostState => ({ ...h, instances: new Map(h.instances) });
+const cloneHost = (h: HostState): HostState => ({ ...h, instances: new Map(h.instances), groups: new Set(h.groups) });
 
 /**
  * Nova's consume_from_request: the pick's resources go down, one more instance
@@ -124,6 +125,7 @@ const consume = (h: HostState, spec: RequestSpec, diskMb: number, uuid: string, 
   h.num_instances += 1;
   h.num_io_ops += 1;
   h.instances.set(uuid, group === null ? {} : { group });
+  if (group !== null) (h.groups as Set<string>).add(group);
 };
 
 /** Fisher–Yates over `a[0..n)` with `rng`. */
@@ -157,10 +159,15 @@ export const schedule = (
   const group = request.group;
   const groupHosts = groupHostsOf(hosts, group);
 
-  const verdicts = new Array<HostRejection | undefined>(n);
+  // First rejection per host, in parallel arrays: no object per host until the decision is built.
+  const rejectedBy = new Array<string | undefined>(n).fill(undefined);
+  const reasons = new Array<string>(n).fill('');
+  const rejectedAt = new Int32Array(n);
   const counts = new Map<string, number>();
   const rejectHost = (i: number, filter: string, reason: string, index: number): void => {
-    verdicts[i] = { filter, reason, instance_index: index };
+    rejectedBy[i] = filter;
+    reasons[i] = reason;
+    rejectedAt[i] = index;
     counts.set(filter, (counts.get(filter) ?? 0) + 1);
   };
 
@@ -282,10 +289,17 @@ export const schedule = (
     m = s;
   }
 
-  const rejections: [string, HostRejection][] = [];
+  const rejections: HostRejection[] = [];
   for (let i = 0; i < n; i++) {
-    const v = verdicts[i];
-    if (v) rejections.push([(hosts[i] as HostState).host, v]);
+    const filter = rejectedBy[i];
+    if (filter !== undefined) {
+      rejections.push({
+        host: (hosts[i] as HostState).host,
+        filter,
+        reason: reasons[i] as string,
+        instance_index: rejectedAt[i] as number,
+      });
+    }
   }
   const placed = failed === undefined;
   const available = placed ? m : 0;
@@ -303,7 +317,7 @@ export const schedule = (
     placed,
     hosts_considered: n,
     picks,
-    rejections: Object.fromEntries(rejections),
+    rejections,
     filter_counts: Object.fromEntries(ordered),
     ranking,
     passes,
@@ -312,15 +326,35 @@ export const schedule = (
   };
 };
 
-/** The first `limit` survivors by weight (desc; ties keep fleet order, as Python's stable sort). */
+/**
+ * The first `limit` survivors by weight (desc; ties keep fleet order, as
+ * Python's stable sort). A short ranking is kept by insertion instead of
+ * sorting every survivor.
+ */
 const rankSurvivors = (
   s: number,
   total: Float64Array,
   limit: number,
   make: (j: number, weight: number) => RankedHost,
 ): RankedHost[] => {
-  const order = Array.from({ length: s }, (_, j) => j);
-  order.sort((a, b) => (total[b] as number) - (total[a] as number) || a - b);
+  const before = (a: number, b: number): boolean =>
+    (total[a] as number) > (total[b] as number) || (total[a] === total[b] && a < b);
+  let order: number[];
+  if (limit >= s || limit > 64) {
+    order = Array.from({ length: s }, (_, j) => j);
+    order.sort((a, b) => (before(a, b) ? -1 : 1));
+  } else {
+    order = [];
+    for (let j = 0; j < s; j++) {
+      if (order.length === limit && !before(j, order[limit - 1] as number)) continue;
+      let at = order.length < limit ? order.length : limit - 1;
+      while (at > 0 && before(j, order[at - 1] as number)) {
+        order[at] = order[at - 1] as number;
+        at--;
+      }
+      order[at] = j;
+    }
+  }
   const out: RankedHost[] = [];
   for (let r = 0; r < Math.min(limit, s); r++) {
     const j = order[r] as number;
@@ -394,7 +428,7 @@ export const noValidHostError = (decision: Decision, extra: Record<string, unkno
   new NoValidHostError({
     ...extra,
     filter_counts: decision.filter_counts,
-    hosts: Object.fromEntries(Object.entries(decision.rejections).map(([h, r]) => [h, r.reason])),
+    hosts: Object.fromEntries(decision.rejections.map((r) => [r.host, r.reason])),
     summary: decision.summary,
   });
 

@@ -5,6 +5,7 @@
  */
 import { supportedInstancesFor } from './canonical';
 import { makeFilterContext } from './context';
+import { weightMultiplierOverrides } from './node-overrides';
 import type { FilterContext, Flavor, HostState, RequestSpec } from './types';
 
 /** A host state; figures not given take an idle host's values, limits follow capacity × ratio. */
@@ -46,6 +47,10 @@ export const makeHost = (o: Partial<HostState> & { host: string }): HostState =>
     limits: { memory_mb: memory_mb * ram, vcpu: vcpus_total * cpu, disk_gb: total_usable_disk_gb * disk },
     instances: new Map(),
     ...o,
+    weight_multipliers: o.weight_multipliers ?? weightMultiplierOverrides(o.metadata ?? {}),
+    groups:
+      o.groups ??
+      new Set([...(o.instances ?? new Map()).values()].flatMap((i) => (i.group === undefined ? [] : [i.group]))),
     memory_mb,
     vcpus_total,
     total_usable_disk_gb,

@@ -61,9 +61,13 @@ export interface HostState {
   disk_allocation_ratio: number;
   max_io_ops_per_host: number;
   max_instances_per_host: number;
+  /** Valid `<x>_weight_multiplier` metadata overrides (absent: the global option). */
+  weight_multipliers: Readonly<Partial<Record<WeightMultiplierKey, number>>>;
   limits: HostLimits;
   /** Instance uuid (lower case) → group membership; running instances and live claims. */
   instances: Map<string, HostInstance>;
+  /** The server groups that have a member in `instances`: an index kept with it, so a request scans no instance maps. */
+  groups: ReadonlySet<string>;
 }
 
 /** The flavor (Nova's `instance_type`). `swap` is in MB, as in Nova. */
@@ -126,6 +130,8 @@ export interface PreparedImage {
   versionRequires: string | null;
   /** Its parsed clauses, or why it does not parse; null without a requirement. */
   version: { clauses: readonly VersionClause[] } | { error: string } | null;
+  /** Memo of host version → satisfies, for this request (fleets run few distinct versions). */
+  versionMemo: Map<number, boolean>;
 }
 
 /** One extra spec the ComputeCapabilitiesFilter checks: the path into the host state and the requirement. */
@@ -133,6 +139,8 @@ export interface CapabilitySpec {
   key: string;
   path: readonly string[];
   req: string;
+  /** `req` compiled once (Nova's extra-specs operators). */
+  match: (value: string | undefined) => boolean;
 }
 
 /** One extra spec the AggregateInstanceExtraSpecsFilter checks against node metadata. */
@@ -140,6 +148,8 @@ export interface AggregateSpec {
   key: string;
   metadataKey: string;
   req: string;
+  /** `req` compiled once (Nova's extra-specs operators). */
+  match: (value: string | undefined) => boolean;
 }
 
 /** Per-request values every filter would otherwise recompute per host. */

@@ -72,10 +72,22 @@ export const novaVersionToString = (version: number): string => {
   return out.join('.');
 };
 
-/** The host's version as a StrictVersion; a lone major (`5`) counts as `5.0`, more than 3 parts are cut. */
+/**
+ * The host's version as a StrictVersion, from its base-1000 digits (most
+ * significant first): a lone major (`5`) counts as `5.0`, digits past the
+ * third are cut.
+ */
 export const hostStrictVersion = (version: number): StrictVersion => {
-  const parts = novaVersionToString(version).split('.').map(Number);
-  return { parts: [parts[0] ?? 0, parts[1] ?? 0, parts[2] ?? 0], pre: null };
+  let v = Math.max(0, Math.trunc(version));
+  let scale = 1;
+  while (scale * 1000 <= v) scale *= 1000;
+  const parts: [number, number, number] = [0, 0, 0];
+  for (let i = 0; i < 3 && scale >= 1; i++, scale /= 1000) {
+    const digit = Math.floor(v / scale);
+    parts[i] = digit;
+    v -= digit * scale;
+  }
+  return { parts, pre: null };
 };
 
 /** Whether `version` satisfies every clause. */

@@ -7,7 +7,7 @@ import { DynamoFleetStore } from '../../adapters/dynamodb/fleet-store';
 import { readSchedulerOptions } from '../../adapters/scheduler-config';
 import { loadSecret } from '../../adapters/secret';
 import { ValidationError } from '../../core/errors';
-import { readDecision, type ScheduleDeps, scheduleRequest } from '../../core/schedule-service';
+import { HostStateCache, readDecision, type ScheduleDeps, scheduleRequest } from '../../core/schedule-service';
 import { ScheduleRequestSchema } from '../../core/scheduler/request';
 import { parseJsonBody, parseWith } from '../../core/schema';
 import { httpHandler } from '../shared/http';
@@ -20,6 +20,7 @@ const db = documentClient(config.region, config.dynamodbEndpoint);
 const store = new DynamoFleetStore(db, config.nodesTable);
 const deps: ScheduleDeps = {
   fleet: new CachedFleet(store, config.fleetRescanS * 1000),
+  hostStates: new HostStateCache(opts),
   store,
   decisions: new DynamoDecisionStore(db, config.decisionsTable),
   opts,

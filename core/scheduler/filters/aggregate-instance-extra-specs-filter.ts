@@ -1,5 +1,5 @@
 import { type AggregateSpec, type Filter, PASS, reject } from '../types';
-import { matchExtraSpec } from './extra-specs-ops';
+import { compileExtraSpec } from './extra-specs-ops';
 
 const SCOPE = 'aggregate_instance_extra_specs';
 
@@ -12,8 +12,10 @@ export const aggregateSpecsOf = (extraSpecs: Readonly<Record<string, string>>): 
   const out: AggregateSpec[] = [];
   for (const [key, req] of Object.entries(extraSpecs)) {
     const colon = key.indexOf(':');
-    if (colon < 0) out.push({ key, metadataKey: key, req });
-    else if (key.slice(0, colon) === SCOPE) out.push({ key, metadataKey: key.slice(colon + 1), req });
+    if (colon < 0) out.push({ key, metadataKey: key, req, match: compileExtraSpec(req) });
+    else if (key.slice(0, colon) === SCOPE) {
+      out.push({ key, metadataKey: key.slice(colon + 1), req, match: compileExtraSpec(req) });
+    }
   }
   return out;
 };
@@ -31,12 +33,14 @@ export const AggregateInstanceExtraSpecsFilter: Filter = {
     const specs = ctx.request.aggregateSpecs;
     if (specs.length === 0) return PASS;
     const md = host.metadata;
-    for (const { key, metadataKey, req } of specs) {
+    for (const { key, metadataKey, req, match } of specs) {
       const raw = Object.hasOwn(md, metadataKey) ? md[metadataKey] : undefined;
       if (raw === undefined) {
         return reject(`AggregateInstanceExtraSpecsFilter: ${key} wants "${req}", node metadata has no ${metadataKey}`);
       }
-      if (!raw.split(',').some((v) => matchExtraSpec(v.trim(), req))) {
+      // One value is the common case: no split.
+      const ok = raw.includes(',') ? raw.split(',').some((v) => match(v.trim())) : match(raw.trim());
+      if (!ok) {
         return reject(
           `AggregateInstanceExtraSpecsFilter: ${key} wants "${req}", node metadata ${metadataKey}="${raw}"`,
         );

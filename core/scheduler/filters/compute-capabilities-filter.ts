@@ -1,5 +1,5 @@
 import { type CapabilitySpec, type Filter, type HostState, PASS, reject } from '../types';
-import { matchExtraSpec } from './extra-specs-ops';
+import { compileExtraSpec } from './extra-specs-ops';
 
 /** Host state attributes a flavor's extra specs may test (Nova: any HostState attribute). */
 const ATTRIBUTES: Readonly<Record<string, (h: HostState) => unknown>> = {
@@ -36,9 +36,9 @@ export const capabilitySpecsOf = (extraSpecs: Readonly<Record<string, string>>):
   for (const [key, req] of Object.entries(extraSpecs)) {
     const scope = key.split(':');
     if (scope.length === 1) {
-      if (Object.hasOwn(ATTRIBUTES, key)) out.push({ key, path: scope, req });
+      if (Object.hasOwn(ATTRIBUTES, key)) out.push({ key, path: scope, req, match: compileExtraSpec(req) });
     } else if (scope[0] === 'capabilities') {
-      out.push({ key, path: scope.slice(1), req });
+      out.push({ key, path: scope.slice(1), req, match: compileExtraSpec(req) });
     }
   }
   return out;
@@ -93,12 +93,12 @@ export const ComputeCapabilitiesFilter: Filter = {
   name: 'ComputeCapabilitiesFilter',
   summary: "did not match the flavor's capabilities",
   filter(host, _spec, ctx) {
-    for (const { key, path, req } of ctx.request.capabilitySpecs) {
+    for (const { key, path, req, match } of ctx.request.capabilitySpecs) {
       const cap = capability(host, path);
       if (cap === undefined)
         return reject(`ComputeCapabilitiesFilter: ${key} wants "${req}", host has no ${path.join(':')}`);
       const value = pyStr(cap);
-      if (!matchExtraSpec(value, req)) {
+      if (!match(value)) {
         return reject(`ComputeCapabilitiesFilter: ${key} wants "${req}", host has "${value}"`);
       }
     }

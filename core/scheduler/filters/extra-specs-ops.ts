@@ -10,49 +10,64 @@
  * - `<or>` the value equals one of the alternatives (`"<or> a <or> b"`);
  * - anything else: the whole requirement must equal the value.
  * Like Nova, an operator with no operand matches nothing, and `> 2` (no such
- * operator) is compared as the literal string "> 2".
+ * operator) is compared as the literal string "> 2". Where Python's float()
+ * raises (a non-numeric value under a numeric operator) Nova's filter would
+ * crash; here the host simply does not match.
  */
 import { pyFloat } from '../node-overrides';
 
-type Method = (value: string, operand: string) => boolean;
+/** A compiled requirement: whether the host's value (undefined: the host has none) satisfies it. */
+export type ExtraSpecMatcher = (value: string | undefined) => boolean;
 
-// Where Python's float() raises, Nova's filter would crash; here the host simply does not match.
+type Compiler = (operand: string) => (value: string) => boolean;
+
 const numeric =
-  (cmp: (a: number, b: number) => boolean): Method =>
-  (value, operand) => {
-    const a = pyFloat(value);
+  (cmp: (a: number, b: number) => boolean): Compiler =>
+  (operand) => {
     const b = pyFloat(operand);
-    return a !== undefined && b !== undefined && cmp(a, b);
+    if (b === undefined) return () => false;
+    return (value) => {
+      const a = pyFloat(value);
+      return a !== undefined && cmp(a, b);
+    };
   };
 
-const METHODS: Readonly<Record<string, Method>> = {
+const OPERATORS: Readonly<Record<string, Compiler>> = {
   '=': numeric((a, b) => a >= b),
   '==': numeric((a, b) => a === b),
   '!=': numeric((a, b) => a !== b),
   '>=': numeric((a, b) => a >= b),
   '<=': numeric((a, b) => a <= b),
-  '<in>': (value, operand) => value.includes(operand),
-  's==': (value, operand) => value === operand,
-  's!=': (value, operand) => value !== operand,
-  's<': (value, operand) => value < operand,
-  's<=': (value, operand) => value <= operand,
-  's>': (value, operand) => value > operand,
-  's>=': (value, operand) => value >= operand,
+  '<in>': (operand) => (value) => value.includes(operand),
+  's==': (operand) => (value) => value === operand,
+  's!=': (operand) => (value) => value !== operand,
+  's<': (operand) => (value) => value < operand,
+  's<=': (operand) => (value) => value <= operand,
+  's>': (operand) => (value) => value > operand,
+  's>=': (operand) => (value) => value >= operand,
+};
+
+const never: ExtraSpecMatcher = () => false;
+
+/** Compiles the requirement `req` once per request; the matcher then runs per host. */
+export const compileExtraSpec = (req: string): ExtraSpecMatcher => {
+  const words = req.split(/\s+/).filter((w) => w !== '');
+  const op = words[0] ?? '';
+  if (op === '<or>') {
+    // Alternatives sit at odd positions: "<or> a <or> b".
+    const alternatives = words.filter((_, i) => i % 2 === 1);
+    return (value) => value !== undefined && alternatives.includes(value);
+  }
+  const compiler = Object.hasOwn(OPERATORS, op) ? OPERATORS[op] : undefined;
+  if (op !== '<all-in>' && compiler === undefined) return (value) => value === req;
+  if (words.length < 2) return never;
+  if (op === '<all-in>') {
+    const all = words.slice(1);
+    return (value) => value !== undefined && all.every((w) => value.includes(w));
+  }
+  const test = (compiler as Compiler)(words[1] as string);
+  return (value) => value !== undefined && test(value);
 };
 
 /** Whether the host's `value` (undefined: the host has none) satisfies the requirement `req`. */
-export const matchExtraSpec = (value: string | undefined, req: string): boolean => {
-  const words = req.split(/\s+/).filter((w) => w !== '');
-  const op = words[0];
-  const method = op === undefined ? undefined : Object.hasOwn(METHODS, op) ? METHODS[op] : undefined;
-  if (op !== '<or>' && op !== '<all-in>' && method === undefined) return value === req;
-  if (value === undefined) return false;
-  if (op === '<or>') {
-    // Alternatives sit at odd positions: "<or> a <or> b".
-    for (let i = 1; i < words.length; i += 2) if (words[i] === value) return true;
-    return false;
-  }
-  if (words.length < 2) return false;
-  if (op === '<all-in>') return words.slice(1).every((w) => value.includes(w));
-  return (method as Method)(value, words[1] as string);
-};
+export const matchExtraSpec = (value: string | undefined, req: string): boolean => compileExtraSpec(req)(value);

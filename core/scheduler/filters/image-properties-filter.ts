@@ -1,4 +1,4 @@
-import { type Filter, type HostState, PASS, type PreparedImage, reject } from '../types';
+import { type Filter, type HostState, PASS, type PreparedImage, reject, type SupportedInstance } from '../types';
 import { hostStrictVersion, novaVersionToString, satisfies } from '../version';
 
 const describe = (img: PreparedImage): string =>
@@ -10,7 +10,7 @@ const describe = (img: PreparedImage): string =>
     .filter(Boolean)
     .join(', ');
 
-const supported = (host: HostState): string =>
+const describeSupported = (host: HostState): string =>
   host.supported_instances.length === 0 ? 'nothing' : host.supported_instances.map((t) => t.join('/')).join(', ');
 
 /**
@@ -33,24 +33,32 @@ export const ImagePropertiesFilter: Filter = {
       return reject(`ImagePropertiesFilter: image wants ${describe(img)}, host advertises no supported instances`);
     }
     let propsMatched = false;
-    for (const [arch, hvType, vmMode] of host.supported_instances) {
-      if (img.arch !== null && img.arch !== arch) continue;
-      if (img.hvType !== null && img.hvType !== hvType) continue;
-      if (img.vmMode !== null && img.vmMode !== vmMode) continue;
+    const supported = host.supported_instances;
+    for (let i = 0; i < supported.length; i++) {
+      const triple = supported[i] as SupportedInstance;
+      if (img.arch !== null && img.arch !== triple[0]) continue;
+      if (img.hvType !== null && img.hvType !== triple[1]) continue;
+      if (img.vmMode !== null && img.vmMode !== triple[2]) continue;
       propsMatched = true;
-      if (!host.hypervisor_version || img.version === null) return PASS;
+      const version = host.hypervisor_version;
+      if (!version || img.version === null) return PASS;
       if ('error' in img.version) {
         return reject(
           `ImagePropertiesFilter: hypervisor_version_requires "${img.versionRequires}": ${img.version.error}`,
         );
       }
-      if (satisfies(hostStrictVersion(host.hypervisor_version), img.version.clauses)) return PASS;
+      let ok = img.versionMemo.get(version);
+      if (ok === undefined) {
+        ok = satisfies(hostStrictVersion(version), img.version.clauses);
+        img.versionMemo.set(version, ok);
+      }
+      if (ok) return PASS;
     }
     if (propsMatched) {
       return reject(
         `ImagePropertiesFilter: hypervisor version ${novaVersionToString(host.hypervisor_version)} does not satisfy "${img.versionRequires}"`,
       );
     }
-    return reject(`ImagePropertiesFilter: image wants ${describe(img)}, host supports ${supported(host)}`);
+    return reject(`ImagePropertiesFilter: image wants ${describe(img)}, host supports ${describeSupported(host)}`);
   },
 };

@@ -1,3 +1,4 @@
+import { sameHostName } from '../host-names';
 import { type Filter, PASS, reject } from '../types';
 
 /**
@@ -10,7 +11,11 @@ export const RetryFilter: Filter = {
   summary: 'were already tried',
   filter(host, _spec, ctx) {
     const tried = ctx.request.retryHosts;
-    if (tried.size === 0 || !tried.has(host.host.toLowerCase())) return PASS;
-    return reject(`RetryFilter: host was already tried (attempt ${ctx.request.numAttempts})`);
+    if (tried.size === 0) return PASS;
+    for (const name of tried) {
+      if (sameHostName(host.host, name))
+        return reject(`RetryFilter: host was already tried (attempt ${ctx.request.numAttempts})`);
+    }
+    return PASS;
   },
 };

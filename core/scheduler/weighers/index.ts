@@ -1,5 +1,4 @@
 /** Every weigher by its Nova name: the `weighers` option resolves against this registry. */
-import { nodeNumber } from '../node-overrides';
 import type { HostState, Weigher } from '../types';
 import { CPUWeigher } from './cpu-weigher';
 import { DiskWeigher } from './disk-weigher';
@@ -14,8 +13,9 @@ export const WEIGHERS: Readonly<Record<string, Weigher>> = Object.freeze(
 
 /**
  * The multiplier for `weigher` on `host`: the node's `<x>_weight_multiplier`
- * metadata when valid (several comma-separated values: the minimum), else the
- * global option (Nova's `scheduler/utils.py` get_weight_multiplier).
+ * metadata when valid (several comma-separated values: the minimum; resolved
+ * into `host.weight_multipliers`), else the global option (Nova's
+ * `scheduler/utils.py` get_weight_multiplier).
  */
 export const weightMultiplier = (host: HostState, weigher: Weigher, global: number): number =>
-  nodeNumber(host.metadata, weigher.multiplierKey, 'multiplier', global);
+  host.weight_multipliers[weigher.multiplierKey] ?? global;

@@ -41,14 +41,22 @@ describe('RAMWeigher', () => {
     expect(ranked.at(-1)).toEqual(['negative', 0]);
   });
   it('reads a per-node multiplier from metadata, the minimum of several, else the global one', () => {
-    const h = makeHost({ host: 'h' });
-    expect(weightMultiplier(h, RAMWeigher, -1)).toBe(-1);
-    expect(weightMultiplier({ ...h, metadata: { ram_weight_multiplier: '2' } }, RAMWeigher, -1)).toBe(2);
-    expect(weightMultiplier({ ...h, metadata: { ram_weight_multiplier: '2,1.5' } }, RAMWeigher, -1)).toBe(1.5);
-    expect(weightMultiplier({ ...h, metadata: { ram_weight_multiplier: 'XXX' } }, RAMWeigher, -1)).toBe(-1);
+    const withMetadata = (metadata: Record<string, string>) => makeHost({ host: 'h', metadata });
+    expect(weightMultiplier(withMetadata({}), RAMWeigher, -1)).toBe(-1);
+    expect(weightMultiplier(withMetadata({ ram_weight_multiplier: '2' }), RAMWeigher, -1)).toBe(2);
+    expect(weightMultiplier(withMetadata({ ram_weight_multiplier: '2,1.5' }), RAMWeigher, -1)).toBe(1.5);
+    expect(weightMultiplier(withMetadata({ ram_weight_multiplier: 'XXX' }), RAMWeigher, -1)).toBe(-1);
+    expect(weightMultiplier(withMetadata({ cpu_weight_multiplier: '3' }), RAMWeigher, -1)).toBe(-1);
   });
   it('uses the per-node multiplier in the weight (1.5 overrides −1.0)', () => {
-    const all = hosts().map((h) => ({ ...h, metadata: { ram_weight_multiplier: '1.5' } }));
+    const all = [512, 1024, 3072, 8192].map((free, i) =>
+      makeHost({
+        host: `host${i + 1}`,
+        memory_mb: 8192,
+        free_ram_mb: free,
+        metadata: { ram_weight_multiplier: '1.5' },
+      }),
+    );
     expect(weigh('RAMWeigher', all, { ram_weight_multiplier: -1 })[0]).toEqual(['host4', 1.5]);
   });
 });

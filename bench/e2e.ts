@@ -1,0 +1,237 @@
+/**
+ * End-to-end figures over HTTP against DynamoDB Local: POST /schedule latency
+ * with 1k and 10k nodes stored, DynamoDB items read per decision, and claims
+ * per second with 8 concurrent schedulers beside the raw conditional
+ * UpdateItem rate of the same DynamoDB Local, measured in the same run.
+ */
+
+import { randomUUID } from 'node:crypto';
+import { BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../adapters/dynamodb/client';
+import { DynamoFleetStore } from '../adapters/dynamodb/fleet-store';
+import { toItem } from '../adapters/dynamodb/node-item';
+import { applyReport, type NodeRecord, type Report } from '../core/nodes';
+import { type Stack, startStack } from '../scripts/lib/stack';
+
+export interface LatencyRow {
+  nodes: number;
+  requests: number;
+  p50_ms: number;
+  p99_ms: number;
+  mean_items_read: number;
+  items_read_pct_of_fleet: number;
+}
+
+export interface ThroughputRow {
+  nodes: number;
+  schedulers: number;
+  seconds: number;
+  claims_per_s: number;
+  raw_update_per_s: number;
+  ratio: number;
+  over_committed_nodes: number;
+  no_valid_host: number;
+}
+
+const AZ = 'bench-az';
+
+const reportFor = (host: string, i: number): Report => ({
+  hypervisor_hostname: host,
+  hypervisor_type: 'QEMU',
+  hypervisor_version: 6_002_000,
+  cpu_info: {
+    arch: 'x86_64',
+    vendor: 'Intel',
+    model: 'Xeon',
+    features: ['avx2'],
+    topology: { sockets: 2, cores: 16, threads: 2 },
+  },
+  vcpus: 64,
+  memory_mb: 262_144,
+  local_gb: 4000,
+  vcpus_used: i % 32,
+  memory_mb_used: 8192 + ((i * 7919) % 131_072),
+  local_gb_used: (i * 13) % 2000,
+  disk_available_least: 4000 - ((i * 13) % 2000),
+  running_vms: i % 20,
+  current_workload: i % 4,
+  instances: [],
+  availability_zone: AZ,
+  seq: 1,
+  reported_at: new Date().toISOString(),
+});
+
+/** Writes nodes straight into the table (25 per BatchWrite), as reports would have left them. */
+const seed = async (stack: Stack, from: number, to: number) => {
+  const db = documentClient('us-east-1', stack.dynamodbUrl);
+  const now = Date.now();
+  const items = [];
+  for (let i = from; i < to; i++) {
+    const host = `bench-${String(i).padStart(6, '0')}`;
+    const record: NodeRecord = applyReport(undefined, reportFor(host, i), host, { id: i + 1, service_id: i + 1 }, now);
+    items.push(toItem(record, 1, now));
+  }
+  const batches: (typeof items)[] = [];
+  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < batches.length) {
+        const batch = batches[next++] ?? [];
+        let req: Record<string, unknown[]> | undefined = {
+          [stack.nodesTable]: batch.map((Item) => ({ PutRequest: { Item } })),
+        };
+        while (req && Object.keys(req).length > 0) {
+          const out = await db.send(new BatchWriteCommand({ RequestItems: req as never }));
+          req = out.UnprocessedItems as Record<string, unknown[]> | undefined;
+        }
+      }
+    }),
+  );
+  db.destroy();
+};
+
+const scheduleBody = () => ({
+  request_spec: {
+    instance_type: { name: 'm1.small', vcpus: 1, memory_mb: 2048, root_gb: 20, ephemeral_gb: 0, swap: 0 },
+    instance_properties: { availability_zone: AZ },
+  },
+});
+
+const post = async (stack: Stack) => {
+  const t0 = performance.now();
+  const r = await fetch(`${stack.baseUrl}/schedule`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.operatorToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(scheduleBody()),
+  });
+  const body = (await r.json()) as { stats?: { items_read: number } };
+  return { ms: performance.now() - t0, status: r.status, itemsRead: body.stats?.items_read ?? 0 };
+};
+
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+const latency = async (stack: Stack, nodes: number, requests: number): Promise<LatencyRow> => {
+  for (let i = 0; i < 20; i++) await post(stack); // warm: the container's first read is a full scan
+  const ms: number[] = [];
+  let items = 0;
+  for (let i = 0; i < requests; i++) {
+    const r = await post(stack);
+    if (r.status !== 200) throw new Error(`schedule answered ${r.status}`);
+    ms.push(r.ms);
+    items += r.itemsRead;
+  }
+  ms.sort((a, b) => a - b);
+  return {
+    nodes,
+    requests,
+    p50_ms: pct(ms, 50),
+    p99_ms: pct(ms, 99),
+    mean_items_read: items / requests,
+    items_read_pct_of_fleet: (100 * items) / requests / nodes,
+  };
+};
+
+/** 8 loops of conditional UpdateItem on separate bench items, for `seconds`. */
+const rawUpdateRate = async (stack: Stack, workers: number, seconds: number): Promise<number> => {
+  const db = documentClient('us-east-1', stack.dynamodbUrl);
+  const end = Date.now() + seconds * 1000;
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async (_, w) => {
+      const host = `#bench-raw-${w}`;
+      let v = 0;
+      while (Date.now() < end) {
+        await db.send(
+          new UpdateCommand({
+            TableName: stack.nodesTable,
+            Key: { host },
+            UpdateExpression: 'SET v = :next',
+            ConditionExpression: 'attribute_not_exists(v) OR v = :v',
+            ExpressionAttributeValues: { ':v': v, ':next': v + 1 },
+          }),
+        );
+        v++;
+        n++;
+      }
+    }),
+  );
+  db.destroy();
+  return n / seconds;
+};
+
+const overCommitted = async (stack: Stack): Promise<number> => {
+  const store = new DynamoFleetStore(documentClient('us-east-1', stack.dynamodbUrl), stack.nodesTable);
+  let bad = 0;
+  for (const n of await store.scan()) {
+    const r = n.record;
+    const claimed = Object.values(r.claims);
+    const ram = r.memory_mb_used + 512 + claimed.reduce((s, c) => s + c.memory_mb, 0);
+    const cpu = r.vcpus_used + claimed.reduce((s, c) => s + c.vcpus, 0);
+    const disk = r.local_gb_used + claimed.reduce((s, c) => s + c.disk_gb, 0);
+    if (ram > r.memory_mb * 1.0 || cpu > r.vcpus * 4.0 || disk > r.local_gb * 1.0) bad++;
+  }
+  return bad;
+};
+
+const throughput = async (stack: Stack, nodes: number, workers: number, seconds: number): Promise<ThroughputRow> => {
+  for (let w = 0; w < workers; w++) await post(stack); // one warm container per scheduler
+  await Promise.all(Array.from({ length: workers }, () => post(stack)));
+  const end = Date.now() + seconds * 1000;
+  let ok = 0;
+  let nvh = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (Date.now() < end) {
+        const r = await post(stack);
+        if (r.status === 200) ok++;
+        else if (r.status === 409) nvh++;
+        else throw new Error(`schedule answered ${r.status}`);
+      }
+    }),
+  );
+  const raw = await rawUpdateRate(stack, workers, seconds);
+  return {
+    nodes,
+    schedulers: workers,
+    seconds,
+    claims_per_s: ok / seconds,
+    raw_update_per_s: raw,
+    ratio: ok / seconds / raw,
+    over_committed_nodes: await overCommitted(stack),
+    no_valid_host: nvh,
+  };
+};
+
+export const benchEndToEnd = async (
+  log: (s: string) => void,
+  o = { requests: 200, seconds: 10 },
+): Promise<{ latency: LatencyRow[]; throughput: ThroughputRow[] }> => {
+  const stack = await startStack({
+    stage: 'bench',
+    httpPort: 3500,
+    snsPort: 4502,
+    dynamodbPort: 8500,
+    sqsPort: 9824,
+    lambdaPort: 3502,
+    secret: `bench-${randomUUID()}`,
+    buildDir: '.esbuild-bench',
+    env: { QM_FLEET_RESCAN_S: '3600' },
+  });
+  try {
+    log('seeding 1,000 nodes');
+    await seed(stack, 0, 1000);
+    const lat1k = await latency(stack, 1000, o.requests);
+    log(`1k: p50 ${lat1k.p50_ms.toFixed(1)} ms`);
+    const tp = await throughput(stack, 1000, 8, o.seconds);
+    log(`1k: ${tp.claims_per_s.toFixed(0)} claims/s vs raw ${tp.raw_update_per_s.toFixed(0)}/s`);
+    log('seeding 9,000 more nodes');
+    await seed(stack, 1000, 10_000);
+    const lat10k = await latency(stack, 10_000, o.requests);
+    log(`10k: p50 ${lat10k.p50_ms.toFixed(1)} ms`);
+    return { latency: [lat1k, lat10k], throughput: [tp] };
+  } finally {
+    await stack.stop();
+  }
+};
