@@ -14,6 +14,7 @@ const EnvSchema = z.object({
   QM_DECISION_TTL: int(7 * 24 * 3600, 60),
   QM_FLEET_RESCAN_S: int(300, 1),
   QM_MAX_CLAIM_ATTEMPTS: int(5, 1),
+  QM_DECISION_RANKING_LIMIT: int(100, 0),
   QM_DYNAMODB_ENDPOINT: z.string().optional(),
   QM_SECRET: z.string().optional(),
   QM_SECRET_PARAM: z.string().optional(),
@@ -33,6 +34,7 @@ export type Config = {
   decisionTtlS: number;
   fleetRescanS: number;
   maxClaimAttempts: number;
+  decisionRankingLimit: number;
   dynamodbEndpoint: string | undefined;
   /** The token secret given directly (local stack only) … */
   secret: string | undefined;
@@ -72,6 +74,7 @@ export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     decisionTtlS: e.QM_DECISION_TTL,
     fleetRescanS: e.QM_FLEET_RESCAN_S,
     maxClaimAttempts: e.QM_MAX_CLAIM_ATTEMPTS,
+    decisionRankingLimit: e.QM_DECISION_RANKING_LIMIT,
     dynamodbEndpoint: e.QM_DYNAMODB_ENDPOINT,
     secret: e.QM_SECRET,
     secretParam: e.QM_SECRET_PARAM,

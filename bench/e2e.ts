@@ -7,10 +7,15 @@
 
 import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { readConfig } from '../adapters/config';
 import { documentClient } from '../adapters/dynamodb/client';
 import { DynamoFleetStore } from '../adapters/dynamodb/fleet-store';
 import { toItem } from '../adapters/dynamodb/node-item';
+import { makeScheduleDeps } from '../adapters/schedule-deps';
+import { readSchedulerOptions } from '../adapters/scheduler-config';
 import { applyReport, type NodeRecord, type Report } from '../core/nodes';
+import { type ScheduleDeps, scheduleRequest } from '../core/schedule-service';
+import { ScheduleRequestSchema } from '../core/scheduler/request';
 import { type Stack, startStack } from '../scripts/lib/stack';
 
 export interface LatencyRow {
@@ -23,6 +28,7 @@ export interface LatencyRow {
 }
 
 export interface ThroughputRow {
+  path: string;
   nodes: number;
   schedulers: number;
   seconds: number;
@@ -62,7 +68,7 @@ const reportFor = (host: string, i: number): Report => ({
 });
 
 /** Writes nodes straight into the table (25 per BatchWrite), as reports would have left them. */
-const seed = async (stack: Stack, from: number, to: number) => {
+export const seed = async (stack: Stack, from: number, to: number) => {
   const db = documentClient('us-east-1', stack.dynamodbUrl);
   const now = Date.now();
   const items = [];
@@ -98,15 +104,15 @@ const scheduleBody = () => ({
   },
 });
 
-const post = async (stack: Stack) => {
+export const post = async (stack: Stack) => {
   const t0 = performance.now();
   const r = await fetch(`${stack.baseUrl}/schedule`, {
     method: 'POST',
     headers: { authorization: `Bearer ${stack.operatorToken}`, 'content-type': 'application/json' },
     body: JSON.stringify(scheduleBody()),
   });
-  const body = (await r.json()) as { stats?: { items_read: number } };
-  return { ms: performance.now() - t0, status: r.status, itemsRead: body.stats?.items_read ?? 0 };
+  const body = (await r.json()) as { stats?: { items_read: number; timings?: Record<string, number> } };
+  return { ms: performance.now() - t0, status: r.status, itemsRead: body.stats?.items_read ?? 0, stats: body.stats };
 };
 
 const pct = (sorted: number[], p: number) =>
@@ -175,33 +181,70 @@ const overCommitted = async (stack: Stack): Promise<number> => {
   return bad;
 };
 
-const throughput = async (stack: Stack, nodes: number, workers: number, seconds: number): Promise<ThroughputRow> => {
-  for (let w = 0; w < workers; w++) await post(stack); // one warm container per scheduler
-  await Promise.all(Array.from({ length: workers }, () => post(stack)));
+/** 8 loops for `seconds`, each counting 200s and 409s of `once`. */
+const loops = async (workers: number, seconds: number, once: (w: number) => Promise<number>) => {
   const end = Date.now() + seconds * 1000;
   let ok = 0;
   let nvh = 0;
   await Promise.all(
-    Array.from({ length: workers }, async () => {
+    Array.from({ length: workers }, async (_, w) => {
       while (Date.now() < end) {
-        const r = await post(stack);
-        if (r.status === 200) ok++;
-        else if (r.status === 409) nvh++;
-        else throw new Error(`schedule answered ${r.status}`);
+        const status = await once(w);
+        if (status === 200) ok++;
+        else if (status === 409) nvh++;
+        else throw new Error(`schedule answered ${status}`);
       }
     }),
   );
-  const raw = await rawUpdateRate(stack, workers, seconds);
-  return {
-    nodes,
-    schedulers: workers,
-    seconds,
-    claims_per_s: ok / seconds,
-    raw_update_per_s: raw,
-    ratio: ok / seconds / raw,
-    over_committed_nodes: await overCommitted(stack),
-    no_valid_host: nvh,
+  return { ok, nvh };
+};
+
+/**
+ * Claims/s two ways, then the raw ceiling, all in one run: 8 clients of the HTTP
+ * API (serverless-offline runs each in a worker of its own, like 8 Lambda
+ * containers), and 8 schedulers in this process (the same service and DynamoDB
+ * adapters, each with its own fleet cache) — which leaves out serverless-offline's
+ * own cost per request.
+ */
+const throughput = async (stack: Stack, nodes: number, workers: number, seconds: number): Promise<ThroughputRow[]> => {
+  for (let w = 0; w < workers; w++) await post(stack);
+  await Promise.all(Array.from({ length: workers }, () => post(stack)));
+  const http = await loops(workers, seconds, async () => (await post(stack)).status);
+
+  const config = readConfig({ ...process.env, ...stack.env, QM_FLEET_RESCAN_S: '3600' });
+  const opts = readSchedulerOptions({});
+  const schedulers = Array.from({ length: workers }, () => makeScheduleDeps(config, opts));
+  const body = ScheduleRequestSchema.parse(scheduleBody());
+  const run = async (w: number) => {
+    try {
+      await scheduleRequest(schedulers[w] as ScheduleDeps, body, randomUUID);
+      return 200;
+    } catch (e) {
+      return (e as { status?: number }).status ?? 500;
+    }
   };
+  await Promise.all(schedulers.map((_, w) => run(w)));
+  const inProcess = await loops(workers, seconds, run);
+
+  const raw = await rawUpdateRate(stack, workers, seconds);
+  const over = await overCommitted(stack);
+  return [
+    ['HTTP (serverless-offline)', http],
+    ['in-process schedulers', inProcess],
+  ].map(([path, r]) => {
+    const { ok, nvh } = r as { ok: number; nvh: number };
+    return {
+      path: path as string,
+      nodes,
+      schedulers: workers,
+      seconds,
+      claims_per_s: ok / seconds,
+      raw_update_per_s: raw,
+      ratio: ok / seconds / raw,
+      over_committed_nodes: over,
+      no_valid_host: nvh,
+    };
+  });
 };
 
 export const benchEndToEnd = async (
@@ -225,12 +268,13 @@ export const benchEndToEnd = async (
     const lat1k = await latency(stack, 1000, o.requests);
     log(`1k: p50 ${lat1k.p50_ms.toFixed(1)} ms`);
     const tp = await throughput(stack, 1000, 8, o.seconds);
-    log(`1k: ${tp.claims_per_s.toFixed(0)} claims/s vs raw ${tp.raw_update_per_s.toFixed(0)}/s`);
+    for (const r of tp)
+      log(`1k ${r.path}: ${r.claims_per_s.toFixed(0)} claims/s vs raw ${r.raw_update_per_s.toFixed(0)}/s`);
     log('seeding 9,000 more nodes');
     await seed(stack, 1000, 10_000);
     const lat10k = await latency(stack, 10_000, o.requests);
     log(`10k: p50 ${lat10k.p50_ms.toFixed(1)} ms`);
-    return { latency: [lat1k, lat10k], throughput: [tp] };
+    return { latency: [lat1k, lat10k], throughput: tp };
   } finally {
     await stack.stop();
   }

@@ -73,8 +73,23 @@ export interface FleetStore {
   get(host: string): Promise<StoredNode | undefined>;
   /** The hosts that hold members of a server group. */
   groupHosts(group: string): Promise<string[]>;
-  /** Claims all or nothing, in one transaction. */
-  claim(hostClaims: HostClaim[], group: GroupClaim | undefined, nowMs: number): Promise<ClaimOutcome>;
+  /**
+   * Claims all or nothing, in one transaction — with the decision record, so a
+   * decision is stored exactly when its claims land.
+   */
+  claim(
+    hostClaims: HostClaim[],
+    group: GroupClaim | undefined,
+    nowMs: number,
+    record?: DecisionWrite,
+  ): Promise<ClaimOutcome>;
+}
+
+/** A decision to store beside a claim. */
+export interface DecisionWrite {
+  id: string;
+  decision: unknown;
+  ttlS: number;
 }
 
 /** Storage of schedule decisions. */

@@ -28,6 +28,8 @@ export interface ScheduleDeps {
   decisions: DecisionStore;
   opts: ResolvedOptions;
   decisionTtlS: number;
+  /** Survivors whose weigher breakdown a stored decision keeps (0: all); a dry run returns all. */
+  rankingLimit: number;
   /** How many times a request re-reads and retries after losing claims. */
   maxClaimAttempts: number;
   now: () => number;
@@ -43,13 +45,23 @@ export interface ScheduleResult {
   summary: string;
   ranking?: Decision['ranking'];
   /** How the decision was made: DynamoDB items read, the age of the host states, claim attempts. */
-  stats: { items_read: number; host_state_age_ms: number; attempts: number };
+  stats: Stats;
 }
 
-const statsOf = (m: { items_read: number; host_state_age_ms: number; attempts: number }) => ({
+interface Stats {
+  items_read: number;
+  host_state_age_ms: number;
+  attempts: number;
+  elapsed_ms: number;
+  timings: Record<string, number>;
+}
+
+const statsOf = (m: Stats): Stats => ({
   items_read: m.items_read,
   host_state_age_ms: m.host_state_age_ms,
   attempts: m.attempts,
+  elapsed_ms: m.elapsed_ms,
+  timings: m.timings,
 });
 
 /**
@@ -162,7 +174,10 @@ const decisionRecord = (
   summary: decision.summary,
   hosts_considered: decision.hosts_considered,
   filter_counts: decision.filter_counts,
-  rejections: decision.rejections,
+  // Keyed by host, so "why not host X?" is one lookup.
+  rejections: Object.fromEntries(
+    decision.rejections.map((r) => [r.host, { filter: r.filter, reason: r.reason, instance_index: r.instance_index }]),
+  ),
   ranking: decision.ranking,
   picks: decision.picks,
   ...extra,
@@ -182,24 +197,37 @@ export const scheduleRequest = async (
   const group = spec.scheduler_hints.group;
   const policy = spec.scheduler_hints.group_policy;
   const t0 = deps.now();
+  const timings = { refresh_ms: 0, build_ms: 0, schedule_ms: 0, claim_ms: 0, store_ms: 0 };
+  const timed = async <T>(phase: keyof typeof timings, f: () => T | Promise<T>): Promise<T> => {
+    const start = deps.now();
+    try {
+      return await f();
+    } finally {
+      timings[phase] += deps.now() - start;
+    }
+  };
   let itemsRead = 0;
   const lost: string[] = [];
 
   for (let attempt = 1; ; attempt++) {
-    const fleet = await deps.fleet.refresh();
+    const fleet = await timed('refresh_ms', () => deps.fleet.refresh());
     itemsRead += fleet.itemsRead;
-    const now = deps.now();
-    const groupHosts = group && policy ? await deps.store.groupHosts(group) : [];
+    const groupHosts = group && policy ? await timed('refresh_ms', () => deps.store.groupHosts(group)) : [];
     if (group && policy) itemsRead += 1;
+    const now = deps.now();
     const stored = new Map<string, StoredNode>();
     const states: HostState[] = [];
-    for (const n of fleet.nodes) {
-      stored.set(n.record.host, n);
-      states.push(deps.hostStates.stateOf(n, now));
-    }
-    markGroupHosts(states, group, groupHosts);
-    const decision = schedule(states, spec, deps.opts, deps.rng);
-    const meta = {
+    await timed('build_ms', () => {
+      for (const n of fleet.nodes) {
+        stored.set(n.record.host, n);
+        states.push(deps.hostStates.stateOf(n, now));
+      }
+      markGroupHosts(states, group, groupHosts);
+    });
+    // A dry run returns every survivor's breakdown; a stored decision keeps the best rankingLimit.
+    const rankingLimit = req.dry_run || deps.rankingLimit === 0 ? undefined : deps.rankingLimit;
+    const decision = await timed('schedule_ms', () => schedule(states, spec, deps.opts, deps.rng, { rankingLimit }));
+    const meta = () => ({
       host_state_age_ms: fleet.ageMs,
       attempts: attempt,
       lost_claims_on: lost,
@@ -207,14 +235,19 @@ export const scheduleRequest = async (
       dry_run: req.dry_run,
       decided_at: new Date(now).toISOString(),
       elapsed_ms: deps.now() - t0,
-    };
+      timings: { ...timings },
+    });
+    const keep = (d: Decision, extra: Record<string, unknown> = {}) =>
+      timed('store_ms', () =>
+        deps.decisions.put(id, decisionRecord(id, req, spec, d, { ...meta(), ...extra }), deps.decisionTtlS, now),
+      );
 
     if (!decision.placed) {
-      await deps.decisions.put(id, decisionRecord(id, req, spec, decision, meta), deps.decisionTtlS, now);
+      await keep(decision);
       throw noValidHostError(decision, { decision_id: id });
     }
     if (req.dry_run) {
-      await deps.decisions.put(id, decisionRecord(id, req, spec, decision, meta), deps.decisionTtlS, now);
+      await keep(decision);
       return {
         decision_id: id,
         selections: decision.picks,
@@ -222,48 +255,52 @@ export const scheduleRequest = async (
         dry_run: true,
         summary: decision.summary,
         ranking: decision.ranking,
-        stats: statsOf(meta),
+        stats: statsOf(meta()),
       };
     }
 
-    const stateByHost = new Map(states.map((s) => [s.host, s]));
+    const stateByHost = new Map<string, HostState>();
+    for (const p of decision.picks) {
+      const h = states.find((x) => x.host === p.host);
+      if (h) stateByHost.set(p.host, h);
+    }
     const hostClaims = hostClaimsOf(decision, spec, stateByHost, stored, now, deps.opts.claim_ttl);
     const groupClaim: GroupClaim | undefined =
       group && policy
         ? { group, policy, hosts: hostClaims.map((c) => c.host), instanceUuids: [...spec.instance_uuids] }
         : undefined;
-    const outcome: ClaimOutcome = await deps.store.claim(hostClaims, groupClaim, now);
+    const claims = hostClaims.flatMap((c) => c.claims);
+    // The decision is written in the claim's own transaction: stored exactly when the claims land.
+    const record = {
+      id,
+      decision: decisionRecord(id, req, spec, decision, { ...meta(), claims }),
+      ttlS: deps.decisionTtlS,
+    };
+    const outcome: ClaimOutcome = await timed('claim_ms', () => deps.store.claim(hostClaims, groupClaim, now, record));
     if (outcome.ok) {
-      const claims = hostClaims.flatMap((c) => c.claims);
-      await deps.decisions.put(
-        id,
-        decisionRecord(id, req, spec, decision, { ...meta, claims, elapsed_ms: deps.now() - t0 }),
-        deps.decisionTtlS,
-        now,
-      );
       return {
         decision_id: id,
         selections: decision.picks,
         claims: spec.instance_uuids.map((u) => claims.find((c) => c.instance_uuid === u) as Claim),
         dry_run: false,
         summary: decision.summary,
-        stats: statsOf(meta),
+        stats: statsOf(meta()),
       };
     }
     lost.push(...outcome.conflictHosts);
     // Re-read the hosts we lost on, so the next pass sees them as they are now.
-    const fresh = await Promise.all(outcome.conflictHosts.map((h) => deps.store.get(h)));
+    const fresh = await timed('refresh_ms', () => Promise.all(outcome.conflictHosts.map((h) => deps.store.get(h))));
     itemsRead += fresh.length;
     for (const n of fresh) if (n) deps.fleet.update(n);
     if (attempt >= deps.maxClaimAttempts) {
-      const summary = `${decision.summary}; but the claim lost the race on ${[...new Set(lost)].join(', ')} ${attempt} times`;
-      await deps.decisions.put(
-        id,
-        decisionRecord(id, req, spec, { ...decision, placed: false, summary }, meta),
-        deps.decisionTtlS,
-        now,
-      );
-      throw noValidHostError({ ...decision, summary }, { decision_id: id, lost_claims_on: lost });
+      const hosts = [...new Set(lost)].join(', ');
+      const failed = {
+        ...decision,
+        placed: false,
+        summary: `${decision.summary}; but every claim lost its race (${hosts}) ${attempt} times`,
+      };
+      await keep(failed);
+      throw noValidHostError(failed, { decision_id: id, lost_claims_on: lost });
     }
   }
 };

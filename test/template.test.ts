@@ -55,7 +55,15 @@ describe('the packaged CloudFormation template', () => {
       'dynamodb:Scan',
       'dynamodb:UpdateItem',
     ]);
-    expect(dynamo('NotifyRole')).not.toContain('dynamodb:DeleteItem');
+    expect(dynamo('ScheduleRole')).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(dynamo('NotifyRole')).toEqual([]);
   });
 
   it('has the nodes table on demand with point-in-time recovery, named from service and stage', () => {

@@ -2,12 +2,14 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { ClaimOutcome, FleetStore, GroupClaim, HostClaim, StoredNode } from '../../core/ports';
+import type { ClaimOutcome, DecisionWrite, FleetStore, GroupClaim, HostClaim, StoredNode } from '../../core/ports';
+import { decisionItem } from './decision-store';
 import { BY_CHANGE, fromItem, isNodeItem, SHARD } from './node-item';
 
 /** DynamoDB's limit of items in one TransactWriteItems. */
@@ -35,6 +37,8 @@ export class DynamoFleetStore implements FleetStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
+    /** Where a claim's decision record goes, in the same transaction. */
+    private readonly decisionsTable?: string,
   ) {}
 
   async scan(): Promise<StoredNode[]> {
@@ -94,13 +98,30 @@ export class DynamoFleetStore implements FleetStore {
     return hosts ? [...hosts] : [];
   }
 
-  async claim(hostClaims: HostClaim[], group: GroupClaim | undefined, nowMs: number): Promise<ClaimOutcome> {
+  async claim(
+    hostClaims: HostClaim[],
+    group: GroupClaim | undefined,
+    nowMs: number,
+    record?: DecisionWrite,
+  ): Promise<ClaimOutcome> {
     const updates = hostClaims.map((c) => this.claimUpdate(c, nowMs));
     if (group) updates.push(this.groupUpdate(group, nowMs));
-    if (updates.length === 1 && !group) return this.single(updates[0] as Update, hostClaims[0]?.host ?? '');
-    if (updates.length > MAX_TRANSACTION_ITEMS) return this.chunked(hostClaims, group, nowMs);
+    const put =
+      record && this.decisionsTable
+        ? { TableName: this.decisionsTable, Item: decisionItem(record.id, record.decision, record.ttlS, nowMs) }
+        : undefined;
+    if (updates.length + (put ? 1 : 0) > MAX_TRANSACTION_ITEMS) {
+      const r = await this.chunked(hostClaims, group, nowMs);
+      if (r.ok && put) await this.db.send(new PutCommand(put));
+      return r;
+    }
+    if (updates.length === 1 && !put) return this.single(updates[0] as Update, hostClaims[0]?.host ?? '');
     try {
-      await this.db.send(new TransactWriteCommand({ TransactItems: updates.map((u) => ({ Update: u })) }));
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [...updates.map((u) => ({ Update: u })), ...(put ? [{ Put: put }] : [])],
+        }),
+      );
       return { ok: true };
     } catch (e) {
       if (!(e instanceof TransactionCanceledException)) throw e;

@@ -136,14 +136,23 @@ const GUESTS: Readonly<Record<string, readonly (readonly [string, string])[]>> =
   uml: [['uml', 'uml']],
 };
 
+const supportedCache = new Map<string, readonly SupportedInstance[]>();
+
 /**
  * The `supported_instances` of a host that reports `hypervisorType` on `arch`.
  * An unknown hypervisor type (e.g. `none`) supports nothing, so an image asking
  * for any architecture, hypervisor or vm mode is rejected there, as in Nova.
+ * The lists are frozen and shared between hosts: a fleet has few distinct ones,
+ * and the ImagePropertiesFilter reads them for every host.
  */
-export const supportedInstancesFor = (arch: string, hypervisorType: string): SupportedInstance[] => {
+export const supportedInstancesFor = (arch: string, hypervisorType: string): readonly SupportedInstance[] => {
+  const key = `${arch}\u0000${hypervisorType}`;
+  const cached = supportedCache.get(key);
+  if (cached) return cached;
   const hv = canonicalHvType(hypervisorType);
-  if (hv === undefined) return [];
-  const guests = GUESTS[hv] ?? [[hv, 'hvm']];
-  return guests.map(([t, m]) => [arch, t, m] as const);
+  const guests = hv === undefined ? [] : (GUESTS[hv] ?? [[hv, 'hvm'] as const]);
+  const list = Object.freeze(guests.map(([t, m]) => Object.freeze([arch, t, m] as const)));
+  // Bounded: arch and hypervisor names come from agents; a flood of odd names must not grow this forever.
+  if (supportedCache.size < 1024) supportedCache.set(key, list);
+  return list;
 };

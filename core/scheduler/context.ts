@@ -6,6 +6,7 @@
 import { canonicalArch, canonicalHvType, canonicalVmMode } from './canonical';
 import { aggregateSpecsOf } from './filters/aggregate-instance-extra-specs-filter';
 import { capabilitySpecsOf } from './filters/compute-capabilities-filter';
+import { groupsOf } from './group-index';
 import type { SchedulerOptions } from './options';
 import type { FilterContext, HostState, PreparedImage, PreparedRequest, RequestSpec } from './types';
 import { parseVersionPredicate } from './version';
@@ -34,6 +35,7 @@ export const prepareImage = (
     versionRequires,
     version: versionRequires === null ? null : parseVersionPredicate(versionRequires),
     versionMemo: new Map(),
+    supportMemo: new Map(),
   };
 };
 
@@ -57,18 +59,18 @@ export const prepareRequest = (
     differentHost: hints.different_host.map((u) => u.toLowerCase()),
     group,
     groupPolicy: group === null ? null : (hints.group_policy ?? null),
-    retryHosts: new Set((spec.retry?.hosts ?? []).map((h) => h.toLowerCase())),
+    retryHosts: new Set(spec.retry?.hosts ?? []),
     numAttempts: spec.retry?.num_attempts ?? 0,
   };
 };
 
-/** Hosts running (or holding a claim for) a member of `group` (read from each host's `groups` index). */
+/** Hosts running (or holding a claim for) a member of `group`. */
 export const groupHostsOf = (hosts: readonly HostState[], group: string | null): Set<string> => {
   const out = new Set<string>();
   if (group === null) return out;
   for (let i = 0; i < hosts.length; i++) {
     const h = hosts[i] as HostState;
-    if (h.groups.size > 0 && h.groups.has(group)) out.add(h.host);
+    if (h.instances.size > 0 && groupsOf(h.instances).has(group)) out.add(h.host);
   }
   return out;
 };

@@ -20,6 +20,7 @@
  */
 import { liveClaims, type NodeRecord, nodeStatus } from '../nodes';
 import { canonicalArch, supportedInstancesFor } from './canonical';
+import { rememberGroups } from './group-index';
 import { nodeNumber, weightMultiplierOverrides } from './node-overrides';
 import type { SchedulerOptions } from './options';
 import type { HostInstance, HostState } from './types';
@@ -50,7 +51,7 @@ export const hostStateFromNode = (node: NodeRecord, opts: HostStateOptions, nowM
   const diskRatio = nodeNumber(md, 'disk_allocation_ratio', 'ratio', opts.disk_allocation_ratio);
 
   const instances = new Map<string, HostInstance>();
-  const groups = new Set<string>();
+  let groups: Set<string> | undefined;
   for (const i of node.instances) instances.set(i.uuid.toLowerCase(), {});
 
   let claimedVcpus = 0;
@@ -67,8 +68,13 @@ export const hostStateFromNode = (node: NodeRecord, opts: HostStateOptions, nowM
     claimedDiskGb += c.disk_gb;
     claimedInstances++;
     instances.set(uuid, c.group === undefined ? {} : { group: c.group });
-    if (c.group !== undefined) groups.add(c.group);
+    if (c.group !== undefined) {
+      groups ??= new Set();
+      groups.add(c.group);
+    }
   }
+
+  rememberGroups(instances, groups ?? new Set());
 
   // Nova: "Assume virtual size is all consumed by instances if use qcow2 disk."
   const freeDiskGb = Math.min(node.local_gb - node.local_gb_used, node.disk_available_least);
@@ -112,6 +118,5 @@ export const hostStateFromNode = (node: NodeRecord, opts: HostStateOptions, nowM
       disk_gb: node.local_gb * diskRatio,
     },
     instances,
-    groups,
   };
 };

@@ -70,7 +70,8 @@ const MULTIPLIER_KEYS: readonly WeightMultiplierKey[] = [
   'num_instances_weight_multiplier',
 ];
 
-const NO_OVERRIDES: Readonly<Partial<Record<WeightMultiplierKey, number>>> = Object.freeze({});
+/** The shared "no overrides" value: most hosts have it, and the weighers test for it by identity. */
+export const NO_OVERRIDES: Readonly<Partial<Record<WeightMultiplierKey, number>>> = Object.freeze({});
 
 /**
  * The node's valid `<x>_weight_multiplier` overrides, resolved once per host

@@ -47,6 +47,9 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions({ cpu_ratio: 2 })).toThrow(SchedulerConfigError);
     expect(() => resolveOptions({ host_subset_size: 0 })).toThrow(/host_subset_size/);
     expect(() => resolveOptions({ ram_allocation_ratio: -1 })).toThrow(/ram_allocation_ratio/);
+    expect(() => resolveOptions({ image_properties_default_architecture: 'z80' })).toThrow(
+      /image_properties_default_architecture: is not an architecture Nova knows/,
+    );
   });
 
   it('rejects a filter listed twice', () => {

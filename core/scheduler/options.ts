@@ -4,6 +4,7 @@
  * Read once at cold start: `resolveOptions` fails loudly on anything unknown.
  */
 import { z } from 'zod';
+import { canonicalArch } from './canonical';
 import { FILTERS } from './filters/index';
 import type { Filter, Weigher } from './types';
 import { WEIGHERS } from './weighers/index';
@@ -71,7 +72,11 @@ export const SchedulerOptionsSchema = z.strictObject({
    */
   shuffle_best_same_weighed_hosts: z.boolean().default(true),
   /** Architecture assumed for images that name none (Nova's `image_properties_default_architecture`). */
-  image_properties_default_architecture: z.string().nullable().default(null),
+  image_properties_default_architecture: z
+    .string()
+    .refine((a) => canonicalArch(a) !== undefined, 'is not an architecture Nova knows')
+    .nullable()
+    .default(null),
   /** Seconds without a report after which a node is down (Nova's `service_down_time`). */
   service_down_time: z.number().positive().max(1e9).default(60),
   /** Seconds an unconfirmed claim lives. */

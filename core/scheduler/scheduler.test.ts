@@ -120,6 +120,15 @@ describe('schedule', () => {
     expect(d.picks[0]?.host).toBe('b');
   });
 
+  it('sees a member added by giving a host a new instances map (spread), as callers do', () => {
+    const a = makeHost({ host: 'a' });
+    const hosts = [a, makeHost({ host: 'b' })];
+    schedule(hosts, makeSpec({ scheduler_hints: antiAffinity }), opts, rng); // memoizes a's (empty) groups
+    const marked = { ...a, instances: new Map([...a.instances, ['group:g1', { group: 'g1' }]]) };
+    const d = schedule([marked, hosts[1] as HostState], makeSpec({ scheduler_hints: antiAffinity }), opts, rng);
+    expect(d.picks[0]?.host).toBe('b');
+  });
+
   it('keeps an affinity group together after its first pick', () => {
     const hosts = ['a', 'b', 'c'].map((host) => makeHost({ host }));
     const d = schedule(hosts, makeSpec({ num_instances: 3, scheduler_hints: affinity }), opts, seededRng(7));
@@ -189,6 +198,45 @@ describe('schedule', () => {
     const d = schedule(hosts, makeSpec(), opts, rng, { rankingLimit: 3 });
     expect(d.ranking.map((r) => r.host)).toEqual(['h9', 'h8', 'h7']);
     expect(schedule(hosts, makeSpec(), opts, rng, { rankingLimit: 0 }).ranking).toEqual([]);
+  });
+
+  it('ranks the best few exactly as the full ranking does', () => {
+    const rnd = seededRng(9);
+    const hosts = Array.from({ length: 300 }, (_, i) =>
+      makeHost({ host: `h${i}`, free_ram_mb: Math.floor(rnd() * 8) * 1024, num_io_ops: Math.floor(rnd() * 3) }),
+    );
+    const full = schedule(hosts, makeSpec(), opts, seededRng(1)).ranking;
+    for (const limit of [1, 7, 64, 65, 299]) {
+      expect(schedule(hosts, makeSpec(), opts, seededRng(1), { rankingLimit: limit }).ranking).toEqual(
+        full.slice(0, limit),
+      );
+    }
+  });
+
+  it('keeps its own rejections when the scheduler runs again before they are read', () => {
+    const first = schedule([makeHost({ host: 'a', up: false, report_age_s: 70 })], makeSpec(), opts, rng);
+    schedule([makeHost({ host: 'b', disabled: true })], makeSpec(), opts, rng);
+    expect(first.rejections).toEqual([
+      { host: 'a', filter: 'ComputeFilter', reason: 'ComputeFilter: down, last report 70 s ago', instance_index: 0 },
+    ]);
+  });
+
+  it('serializes with its rejections', () => {
+    const d = schedule([makeHost({ host: 'a', disabled: true }), makeHost({ host: 'b' })], makeSpec(), opts, rng);
+    const json = JSON.parse(JSON.stringify(d));
+    expect(json.rejections).toEqual([
+      { host: 'a', filter: 'ComputeFilter', reason: 'ComputeFilter: disabled', instance_index: 0 },
+    ]);
+    expect(json.picks[0].host).toBe('b');
+  });
+
+  it('leaves out filters the request gives nothing to check, without changing the verdicts', () => {
+    const hosts = [makeHost({ host: 'a', availability_zone: 'az2' }), makeHost({ host: 'b' })];
+    const noZone = schedule(hosts, makeSpec(), opts, rng);
+    expect(noZone.placed).toBe(true);
+    expect(noZone.rejections).toEqual([]);
+    const zone = schedule(hosts, makeSpec({ instance_properties: { availability_zone: 'nova' } }), opts, rng);
+    expect(byHost(zone).a?.filter).toBe('AvailabilityZoneFilter');
   });
 
   it('treats an empty fleet as no valid host', () => {

@@ -13,6 +13,7 @@ import { groupHostsOf, prepareRequest } from './context';
 import { NoValidHostError } from './errors';
 import { ComputeFilter } from './filters/compute-filter';
 import { FILTERS, RESOURCE_FILTERS } from './filters/index';
+import { forgetGroups } from './group-index';
 import type { ResolvedOptions } from './options';
 import type { Filter, FilterContext, HostLimits, HostState, RequestSpec } from './types';
 import { weightMultiplier } from './weighers/index';
@@ -67,7 +68,11 @@ export interface Decision {
   hosts_considered: number;
   /** In request order; shorter than num_instances when not placed. */
   picks: SchedulePick[];
-  /** Each rejected host once, with its first rejection, in fleet order. Hosts absent survived every pass. */
+  /**
+   * Each rejected host once, with its first rejection, in fleet order; hosts
+   * absent survived every pass. Written on first read (a getter, memoized, and
+   * serialized by JSON.stringify like any field).
+   */
   rejections: HostRejection[];
   /** Filter → hosts it rejected (each host once). Sums with the survivors to hosts_considered. */
   filter_counts: Record<string, number>;
@@ -109,7 +114,7 @@ const describeCounts = (ordered: [string, number][]): string =>
   ordered.map(([filter, count]) => `${count} ${summaryOf(filter)} (${filter})`).join('; ');
 
 /** Copy of a host that the scheduler may consume from without touching the caller's. */
-const cloneHost = (h: HostState): HostState => ({ ...h, instances: new Map(h.instances), groups: new Set(h.groups) });
+const cloneHost = (h: HostState): HostState => ({ ...h, instances: new Map(h.instances) });
 
 /**
  * Nova's consume_from_request: the pick's resources go down, one more instance
@@ -125,13 +130,13 @@ const consume = (h: HostState, spec: RequestSpec, diskMb: number, uuid: string, 
   h.num_instances += 1;
   h.num_io_ops += 1;
   h.instances.set(uuid, group === null ? {} : { group });
-  if (group !== null) (h.groups as Set<string>).add(group);
+  forgetGroups(h.instances);
 };
 
-/** Fisher–Yates over `a[0..n)` with `rng`. */
-const shuffle = (a: Int32Array | number[], n: number, rng: () => number): void => {
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.min(i, Math.floor(rng() * (i + 1)));
+/** Fisher–Yates for the first `k` places of `a`: a uniform random k-subset, in random order. */
+const partialShuffle = (a: number[], k: number, rng: () => number): void => {
+  for (let i = 0; i < k; i++) {
+    const j = Math.min(a.length - 1, i + Math.floor(rng() * (a.length - i)));
     const t = a[i] as number;
     a[i] = a[j] as number;
     a[j] = t;
@@ -139,9 +144,66 @@ const shuffle = (a: Int32Array | number[], n: number, rng: () => number): void =
 };
 
 /**
+ * Working memory reused across calls: allocating typed arrays costs more than
+ * filtering thousands of hosts. `schedule` is synchronous and never re-entered,
+ * and nothing it returns points into these buffers.
+ */
+interface Scratch {
+  cap: number;
+  candidates: Int32Array;
+  survivors: Int32Array;
+  total: Float64Array;
+  work: Float64Array;
+  /** Per host: 0, or its first rejection as `code + pass × 32` (codes stay below 32). */
+  verdicts: Int32Array;
+  cloned: Uint8Array;
+  detail: Float64Array;
+}
+let scratch: Scratch | undefined;
+
+/** Buffers for `n` hosts and `nw` weighers, zeroed where the algorithm relies on it. */
+const scratchFor = (n: number, nw: number): Scratch => {
+  if (!scratch || scratch.cap < n || scratch.detail.length < 3 * nw * n) {
+    const cap = Math.max(n, 1024, scratch?.cap ?? 0);
+    scratch = {
+      cap,
+      candidates: new Int32Array(cap),
+      survivors: new Int32Array(cap),
+      total: new Float64Array(cap),
+      work: new Float64Array(cap),
+      verdicts: new Int32Array(cap),
+      cloned: new Uint8Array(cap),
+      detail: new Float64Array(3 * Math.max(nw, 5) * cap),
+    };
+  }
+  scratch.verdicts.fill(0, 0, n);
+  scratch.cloned.fill(0, 0, n);
+  return scratch;
+};
+
+/** Verdict codes before the filter chain; chain filter `f` is code `CHAIN + f`. */
+const DELETED = 1;
+const IGNORED = 2;
+const NOT_FORCED = 3;
+const CHAIN = 4;
+/** `verdicts` packs code + pass × VERDICT_PASS; CHAIN + 15 filters < 32. */
+const VERDICT_PASS = 32;
+const PRE_REASONS = [
+  '',
+  'ComputeFilter: node is deleted',
+  'ignore_hosts: host is listed in ignore_hosts',
+  'force_hosts: host is not among the forced hosts',
+];
+
+/**
  * Places `spec.num_instances` instances on `hosts`. Never throws for a request
  * that fits nowhere: the decision says `placed: false` and why (see
  * `noValidHostError`).
+ *
+ * The hot loop only asks each filter whether a host passes; the sentence
+ * saying why a host was rejected is written when `decision.rejections` is
+ * first read, by asking the same pure filter again with the same host state
+ * and context.
  */
 export const schedule = (
   hosts: readonly HostState[],
@@ -154,69 +216,80 @@ export const schedule = (
   const request = prepareRequest(spec, opts);
   const weighers = opts.resolved.weighers;
   const rankingLimit = options.rankingLimit ?? Number.POSITIVE_INFINITY;
-  const state: HostState[] = hosts.slice();
-  const cloned = new Uint8Array(n);
+  const buf = scratchFor(n, weighers.length);
+  const { cloned, verdicts, survivors, total, work, detail } = buf;
   const group = request.group;
-  const groupHosts = groupHostsOf(hosts, group);
-
-  // First rejection per host, in parallel arrays: no object per host until the decision is built.
-  const rejectedBy = new Array<string | undefined>(n).fill(undefined);
-  const reasons = new Array<string>(n).fill('');
-  const rejectedAt = new Int32Array(n);
-  const counts = new Map<string, number>();
-  const rejectHost = (i: number, filter: string, reason: string, index: number): void => {
-    rejectedBy[i] = filter;
-    reasons[i] = reason;
-    rejectedAt[i] = index;
-    counts.set(filter, (counts.get(filter) ?? 0) + 1);
-  };
+  // Hosts consumed from are copied on first pick; `clones` holds the copies, `cloned` marks them.
+  const clones = new Map<number, HostState>();
+  const hostAt = (i: number): HostState => (cloned[i] ? clones.get(i) : hosts[i]) as HostState;
+  // Only affinity needs the group's hosts across the fleet ("is there any member anywhere?");
+  // anti-affinity asks each host it reaches (group-index.ts).
+  const groupHosts = request.groupPolicy === 'affinity' ? groupHostsOf(hosts, group) : new Set<string>();
 
   // Nova's host manager: ignore_hosts first, then force_hosts; both by host name, case-insensitively.
   // A forced host skips the filters (Nova) but not the resource check that Placement
   // would still make, and a deleted node is never a candidate.
   const ignore = new Set(spec.ignore_hosts.map((h) => h.toLowerCase()));
   const force = new Set(spec.force_hosts.map((h) => h.toLowerCase()));
-  const chain: readonly Filter[] = force.size > 0 ? RESOURCE_FILTERS : opts.resolved.filters;
-  let candidates = new Int32Array(n);
+  // Filters this request gives nothing to check (no hint, no extra spec…) pass every host: left out.
+  const chain: readonly Filter[] = (force.size > 0 ? RESOURCE_FILTERS : opts.resolved.filters).filter(
+    (f) => !f.passesAll?.(request),
+  );
+  const checks = chain.map(
+    (f) => f.passes ?? ((h: HostState, r: RequestSpec, c: FilterContext) => f.filter(h, r, c).pass),
+  );
+  const labels = ['', ComputeFilter.name, IGNORE_HOSTS, FORCE_HOSTS, ...chain.map((f) => f.name)];
+  if (labels.length > VERDICT_PASS)
+    throw new Error(`schedule: at most ${VERDICT_PASS - CHAIN} filters fit a verdict code`);
+
+  // First rejection per host: its code and the pass it happened in, packed in `verdicts`.
+  const codeCounts = new Array<number>(labels.length).fill(0);
+
+  const candidates = buf.candidates;
   let m = 0;
   for (let i = 0; i < n; i++) {
     const h = hosts[i] as HostState;
-    if (h.deleted) rejectHost(i, ComputeFilter.name, 'ComputeFilter: node is deleted', 0);
-    else if (ignore.size > 0 && ignore.has(h.host.toLowerCase())) {
-      rejectHost(i, IGNORE_HOSTS, 'ignore_hosts: host is listed in ignore_hosts', 0);
-    } else if (force.size > 0 && !force.has(h.host.toLowerCase())) {
-      rejectHost(i, FORCE_HOSTS, 'force_hosts: host is not among the forced hosts', 0);
-    } else candidates[m++] = i;
+    let code = 0;
+    if (h.deleted) code = DELETED;
+    else if (ignore.size > 0 && ignore.has(h.host.toLowerCase())) code = IGNORED;
+    else if (force.size > 0 && !force.has(h.host.toLowerCase())) code = NOT_FORCED;
+    if (code === 0) candidates[m++] = i;
+    else {
+      verdicts[i] = code;
+      codeCounts[code] = (codeCounts[code] as number) + 1;
+    }
   }
 
-  const total = new Float64Array(n);
-  const work = new Float64Array(n);
-  const survivors = new Int32Array(n);
   const picks: SchedulePick[] = [];
   const passes: SchedulePass[] = [];
+  const contexts: FilterContext[] = [];
   let ranking: RankedHost[] = [];
   let failed: Decision['failed'];
 
   for (let k = 0; k < spec.num_instances; k++) {
     const uuid = (spec.instance_uuids[k] ?? '').toLowerCase();
-    const ctx: FilterContext = { request, instanceUuid: uuid, groupHosts, index: k };
+    // Each pass sees the group hosts as they were then (later picks add to them).
+    const ctx: FilterContext = {
+      request,
+      instanceUuid: uuid,
+      groupHosts: request.groupPolicy === 'affinity' ? new Set(groupHosts) : groupHosts,
+      index: k,
+    };
+    contexts.push(ctx);
 
     // Filter. Consumption only ever shrinks what a host offers, so a host
     // rejected for one instance is never reconsidered for the next.
     let s = 0;
     for (let c = 0; c < m; c++) {
       const i = candidates[c] as number;
-      const h = state[i] as HostState;
-      let passed = true;
-      for (const f of chain) {
-        const r = f.filter(h, spec, ctx);
-        if (!r.pass) {
-          rejectHost(i, f.name, r.reason, k);
-          passed = false;
-          break;
-        }
+      const h = hostAt(i);
+      let f = 0;
+      while (f < checks.length && (checks[f] as (typeof checks)[number])(h, spec, ctx)) f++;
+      if (f === checks.length) survivors[s++] = i;
+      else {
+        verdicts[i] = CHAIN + f + k * VERDICT_PASS;
+        codeCounts[CHAIN + f] = (codeCounts[CHAIN + f] as number) + 1;
       }
-      if (passed) survivors[s++] = i;
     }
     passes.push({ instance_uuid: spec.instance_uuids[k] ?? '', candidates: s, host: null });
     if (s === 0) {
@@ -227,55 +300,55 @@ export const schedule = (
 
     // Weigh (Nova's get_weighed_objects: a lone host is not weighed, its weight is 0).
     total.fill(0, 0, s);
-    const detail = k === 0 && rankingLimit > 0;
+    const keep = k === 0 && rankingLimit > 0;
     const nw = weighers.length;
     // Pass 0 keeps every weigher's raw, normalized and multiplier per host for the ranking.
-    const raws = detail ? new Float64Array(nw * s) : undefined;
-    const norms = detail ? new Float64Array(nw * s) : undefined;
-    const mults = detail ? new Float64Array(nw * s) : undefined;
+    const raws = keep ? detail.subarray(0, nw * s) : undefined;
+    const norms = keep ? detail.subarray(nw * s, 2 * nw * s) : undefined;
+    const mults = keep ? detail.subarray(2 * nw * s, 3 * nw * s) : undefined;
     for (let wi = 0; wi < nw; wi++) {
       const w = weighers[wi] as (typeof weighers)[number];
-      for (let j = 0; j < s; j++) work[j] = w.weigh(state[survivors[j] as number] as HostState, spec);
+      for (let j = 0; j < s; j++) work[j] = w.weigh(hostAt(survivors[j] as number), spec);
       if (raws) raws.set(work.subarray(0, s), wi * s);
       if (s > 1) normalizeInPlace(work, s, w.minval, w.maxval);
       else work[0] = 0;
       if (norms) norms.set(work.subarray(0, s), wi * s);
       const global = opts[w.multiplierKey];
       for (let j = 0; j < s; j++) {
-        const mult = weightMultiplier(state[survivors[j] as number] as HostState, w, global);
+        const mult = weightMultiplier(hostAt(survivors[j] as number), w, global);
         if (mults) mults[wi * s + j] = mult;
         total[j] = (total[j] as number) + mult * (work[j] as number);
       }
     }
     if (raws && norms && mults) {
-      ranking = rankSurvivors(s, total, rankingLimit, (j, weight) => ({
-        host: (state[survivors[j] as number] as HostState).host,
-        weight,
-        weighers: weighers.map((w, wi) => {
+      ranking = rankSurvivors(s, total, rankingLimit, (j, weight) => {
+        const parts: WeigherContribution[] = new Array(nw);
+        for (let wi = 0; wi < nw; wi++) {
           const normalized = norms[wi * s + j] as number;
           const multiplier = mults[wi * s + j] as number;
-          return {
-            weigher: w.name,
+          parts[wi] = {
+            weigher: (weighers[wi] as (typeof weighers)[number]).name,
             raw: raws[wi * s + j] as number,
             normalized,
             multiplier,
             // `+ 0` turns −0 (a negative multiplier times 0) into 0.
             contribution: multiplier * normalized + 0,
           };
-        }),
-      }));
+        }
+        return { host: hostAt(survivors[j] as number).host, weight, weighers: parts };
+      });
     }
 
-    // Select: shuffle the hosts tied for best, then pick at random among the top host_subset_size.
+    // Select: the hosts tied for best (shuffled), then the next best, up to host_subset_size; one at random.
     const pickAt = selectHost(total, s, opts.host_subset_size, opts.shuffle_best_same_weighed_hosts, rng);
     const i = survivors[pickAt] as number;
     if (!cloned[i]) {
-      state[i] = cloneHost(state[i] as HostState);
+      clones.set(i, cloneHost(hosts[i] as HostState));
       cloned[i] = 1;
     }
-    const picked = state[i] as HostState;
+    const picked = hostAt(i);
     consume(picked, spec, request.disk_mb, uuid, group);
-    if (group !== null) groupHosts.add(picked.host);
+    if (request.groupPolicy === 'affinity') groupHosts.add(picked.host);
     picks.push({
       instance_uuid: spec.instance_uuids[k] ?? '',
       host: picked.host,
@@ -283,23 +356,19 @@ export const schedule = (
     });
     (passes[k] as SchedulePass).host = picked.host;
 
-    const next = candidates;
-    next.set(survivors.subarray(0, s));
-    candidates = next;
+    candidates.set(survivors.subarray(0, s));
     m = s;
   }
 
-  const rejections: HostRejection[] = [];
-  for (let i = 0; i < n; i++) {
-    const filter = rejectedBy[i];
-    if (filter !== undefined) {
-      rejections.push({
-        host: (hosts[i] as HostState).host,
-        filter,
-        reason: reasons[i] as string,
-        instance_index: rejectedAt[i] as number,
-      });
-    }
+  // The scratch buffers are reused by the next call: the decision keeps copies (typed copies are
+  // cheap; a plain array of thousands of entries is not).
+  const kept = verdicts.slice(0, n);
+
+  // Counts by filter name (ComputeFilter may count deleted nodes and chain rejections).
+  const counts = new Map<string, number>();
+  for (let code = 1; code < labels.length; code++) {
+    const c = codeCounts[code] as number;
+    if (c > 0) counts.set(labels[code] as string, (counts.get(labels[code] as string) ?? 0) + c);
   }
   const placed = failed === undefined;
   const available = placed ? m : 0;
@@ -309,15 +378,39 @@ export const schedule = (
       : placed
         ? ` after placing ${spec.num_instances} instances`
         : ` for instance ${(failed?.instance_index ?? 0) + 1} of ${spec.num_instances}`;
-  const ranks = new Map<string, number>([IGNORE_HOSTS, FORCE_HOSTS, ...chain.map((f) => f.name)].map((f, r) => [f, r]));
+  const ranks = new Map<string, number>(labels.slice(2).map((f, r) => [f, r]));
   if (!ranks.has(ComputeFilter.name)) ranks.set(ComputeFilter.name, -1);
   const ordered = orderCounts(counts, ranks);
   const parts = describeCounts(ordered);
+
+  // The reasons, written on first read: host state and context are those of the pass that rejected it.
+  const render = (): HostRejection[] => {
+    const out: HostRejection[] = [];
+    for (let i = 0; i < n; i++) {
+      const code = (kept[i] as number) % VERDICT_PASS;
+      if (code === 0) continue;
+      const pass = Math.floor((kept[i] as number) / VERDICT_PASS);
+      const filter = labels[code] as string;
+      let reason = PRE_REASONS[code] ?? '';
+      if (code >= CHAIN) {
+        const host = clones.get(i) ?? (hosts[i] as HostState);
+        const v = (chain[code - CHAIN] as Filter).filter(host, spec, contexts[pass] as FilterContext);
+        reason = v.pass ? `${filter}: rejected` : v.reason;
+      }
+      out.push({ host: (hosts[i] as HostState).host, filter, reason, instance_index: pass });
+    }
+    return out;
+  };
+  let rendered: HostRejection[] | undefined;
+
   return {
     placed,
     hosts_considered: n,
     picks,
-    rejections,
+    get rejections(): HostRejection[] {
+      rendered ??= render();
+      return rendered;
+    },
     filter_counts: Object.fromEntries(ordered),
     ranking,
     passes,
@@ -339,21 +432,25 @@ const rankSurvivors = (
 ): RankedHost[] => {
   const before = (a: number, b: number): boolean =>
     (total[a] as number) > (total[b] as number) || (total[a] === total[b] && a < b);
-  let order: number[];
+  let order: ArrayLike<number>;
   if (limit >= s || limit > 64) {
-    order = Array.from({ length: s }, (_, j) => j);
-    order.sort((a, b) => (before(a, b) ? -1 : 1));
+    const all = new Int32Array(s);
+    for (let j = 0; j < s; j++) all[j] = j;
+    all.sort((a, b) => (total[b] as number) - (total[a] as number) || a - b);
+    order = all;
   } else {
-    order = [];
+    const top: number[] = [];
     for (let j = 0; j < s; j++) {
-      if (order.length === limit && !before(j, order[limit - 1] as number)) continue;
-      let at = order.length < limit ? order.length : limit - 1;
-      while (at > 0 && before(j, order[at - 1] as number)) {
-        order[at] = order[at - 1] as number;
+      if (top.length === limit && (total[j] as number) < (total[top[limit - 1] as number] as number)) continue;
+      if (top.length === limit && !before(j, top[limit - 1] as number)) continue;
+      let at = top.length < limit ? top.length : limit - 1;
+      while (at > 0 && before(j, top[at - 1] as number)) {
+        top[at] = top[at - 1] as number;
         at--;
       }
-      order[at] = j;
+      top[at] = j;
     }
+    order = top;
   }
   const out: RankedHost[] = [];
   for (let r = 0; r < Math.min(limit, s); r++) {
@@ -381,7 +478,8 @@ const selectHost = (
   for (let j = 0; j < s; j++) if (total[j] === best) top.push(j);
   // Only NaN weights (a broken weigher input): treat everyone as tied rather than fail.
   if (top.length === 0) for (let j = 0; j < s; j++) top.push(j);
-  if (shuffleBest) shuffle(top, top.length, rng);
+  // Shuffling only the first `subsetSize` places draws the same uniform subset as Nova's full shuffle.
+  if (shuffleBest) partialShuffle(top, Math.min(subsetSize, top.length), rng);
   if (top.length < subsetSize) {
     const rest: number[] = [];
     for (let j = 0; j < s; j++) if (total[j] !== best) rest.push(j);

@@ -48,9 +48,6 @@ export const makeHost = (o: Partial<HostState> & { host: string }): HostState =>
     instances: new Map(),
     ...o,
     weight_multipliers: o.weight_multipliers ?? weightMultiplierOverrides(o.metadata ?? {}),
-    groups:
-      o.groups ??
-      new Set([...(o.instances ?? new Map()).values()].flatMap((i) => (i.group === undefined ? [] : [i.group]))),
     memory_mb,
     vcpus_total,
     total_usable_disk_gb,

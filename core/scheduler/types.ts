@@ -64,10 +64,11 @@ export interface HostState {
   /** Valid `<x>_weight_multiplier` metadata overrides (absent: the global option). */
   weight_multipliers: Readonly<Partial<Record<WeightMultiplierKey, number>>>;
   limits: HostLimits;
-  /** Instance uuid (lower case) → group membership; running instances and live claims. */
+  /**
+   * Instance uuid (lower case) → group membership; running instances and live
+   * claims. The only record of group membership (see group-index.ts).
+   */
   instances: Map<string, HostInstance>;
-  /** The server groups that have a member in `instances`: an index kept with it, so a request scans no instance maps. */
-  groups: ReadonlySet<string>;
 }
 
 /** The flavor (Nova's `instance_type`). `swap` is in MB, as in Nova. */
@@ -132,6 +133,8 @@ export interface PreparedImage {
   version: { clauses: readonly VersionClause[] } | { error: string } | null;
   /** Memo of host version → satisfies, for this request (fleets run few distinct versions). */
   versionMemo: Map<number, boolean>;
+  /** Memo of a (shared) supported_instances list → offers the image's properties, for this request. */
+  supportMemo: Map<readonly SupportedInstance[], boolean>;
 }
 
 /** One extra spec the ComputeCapabilitiesFilter checks: the path into the host state and the requirement. */
@@ -140,7 +143,16 @@ export interface CapabilitySpec {
   path: readonly string[];
   req: string;
   /** `req` compiled once (Nova's extra-specs operators). */
-  match: (value: string | undefined) => boolean;
+  match: ExtraSpecMatcher;
+  /** Reads `path[0]` off the host; null when no host has such an attribute. */
+  attribute: ((h: HostState) => unknown) | null;
+}
+
+/** A compiled extra-spec requirement: whether the host's value (undefined: none) satisfies it. */
+export interface ExtraSpecMatcher {
+  (value: string | undefined): boolean;
+  /** For numeric operators: the same test on a number, without printing and parsing it. */
+  number?: (value: number) => boolean;
 }
 
 /** One extra spec the AggregateInstanceExtraSpecsFilter checks against node metadata. */
@@ -149,7 +161,7 @@ export interface AggregateSpec {
   metadataKey: string;
   req: string;
   /** `req` compiled once (Nova's extra-specs operators). */
-  match: (value: string | undefined) => boolean;
+  match: ExtraSpecMatcher;
 }
 
 /** Per-request values every filter would otherwise recompute per host. */
@@ -167,7 +179,7 @@ export interface PreparedRequest {
   differentHost: readonly string[];
   group: string | null;
   groupPolicy: GroupPolicy | null;
-  /** Lower-cased host names already tried. */
+  /** Host names already tried (exact, as Nova compares them). */
   retryHosts: ReadonlySet<string>;
   numAttempts: number;
 }
@@ -177,7 +189,11 @@ export interface FilterContext {
   request: PreparedRequest;
   /** The instance being placed in this pass (lower case). */
   instanceUuid: string;
-  /** Hosts that run a member of the request's server group (instances or claims), incl. earlier picks. */
+  /**
+   * Hosts that run a member of the request's server group (instances or claims),
+   * incl. this request's earlier picks. `schedule()` fills it for affinity groups
+   * only; anti-affinity asks each host's `instances` (group-index.ts).
+   */
   groupHosts: ReadonlySet<string>;
   /** 0-based index of the instance being placed. */
   index: number;
@@ -188,7 +204,12 @@ export interface Filter {
   name: string;
   /** Worded to follow a count of hosts: "7 had insufficient RAM". */
   summary: string;
+  /** The verdict with its reason. */
   filter(host: HostState, spec: RequestSpec, ctx: FilterContext): FilterResult;
+  /** The same verdict without building a reason: the scheduler's hot path. Must agree with `filter`. */
+  passes?(host: HostState, spec: RequestSpec, ctx: FilterContext): boolean;
+  /** True when this request gives the filter nothing to check (no hint, no spec…): every host passes. */
+  passesAll?(request: PreparedRequest): boolean;
 }
 
 /** Option names of the weigher multipliers. */

@@ -1,35 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { ConfigError, readConfig } from '../../adapters/config';
-import { documentClient } from '../../adapters/dynamodb/client';
-import { DynamoDecisionStore } from '../../adapters/dynamodb/decision-store';
-import { CachedFleet } from '../../adapters/dynamodb/fleet-cache';
-import { DynamoFleetStore } from '../../adapters/dynamodb/fleet-store';
+import { readConfig } from '../../adapters/config';
+import { makeScheduleDeps } from '../../adapters/schedule-deps';
 import { readSchedulerOptions } from '../../adapters/scheduler-config';
 import { loadSecret } from '../../adapters/secret';
 import { ValidationError } from '../../core/errors';
-import { HostStateCache, readDecision, type ScheduleDeps, scheduleRequest } from '../../core/schedule-service';
+import { readDecision, scheduleRequest } from '../../core/schedule-service';
 import { ScheduleRequestSchema } from '../../core/scheduler/request';
 import { parseJsonBody, parseWith } from '../../core/schema';
 import { httpHandler } from '../shared/http';
 
 // Cold start: config and scheduler options are validated once; a bad one fails here.
 const config = readConfig();
-const opts = readSchedulerOptions();
-if (!config.decisionsTable) throw new ConfigError('invalid configuration: QM_DECISIONS_TABLE is required');
-const db = documentClient(config.region, config.dynamodbEndpoint);
-const store = new DynamoFleetStore(db, config.nodesTable);
-const deps: ScheduleDeps = {
-  fleet: new CachedFleet(store, config.fleetRescanS * 1000),
-  hostStates: new HostStateCache(opts),
-  store,
-  decisions: new DynamoDecisionStore(db, config.decisionsTable),
-  opts,
-  decisionTtlS: config.decisionTtlS,
-  maxClaimAttempts: config.maxClaimAttempts,
-  now: Date.now,
-  rng: Math.random,
-  newId: randomUUID,
-};
+const deps = makeScheduleDeps(config, readSchedulerOptions());
 const DECISION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The schedule function: CONTRACT.md "Scheduling". */

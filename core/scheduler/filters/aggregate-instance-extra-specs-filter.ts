@@ -1,4 +1,5 @@
-import { type AggregateSpec, type Filter, PASS, reject } from '../types';
+import type { AggregateSpec } from '../types';
+import { defineFilter } from './define-filter';
 import { compileExtraSpec } from './extra-specs-ops';
 
 const SCOPE = 'aggregate_instance_extra_specs';
@@ -20,32 +21,35 @@ export const aggregateSpecsOf = (extraSpecs: Readonly<Record<string, string>>): 
   return out;
 };
 
+/** Whether the node metadata satisfies one spec: one member of the comma-separated value matching suffices. */
+const satisfied = (md: Readonly<Record<string, string>>, spec: AggregateSpec): boolean => {
+  const raw = Object.hasOwn(md, spec.metadataKey) ? md[spec.metadataKey] : undefined;
+  if (raw === undefined) return false;
+  // One value is the common case: no split.
+  return raw.includes(',') ? raw.split(',').some((v) => spec.match(v.trim())) : spec.match(raw.trim());
+};
+
 /**
  * AggregateInstanceExtraSpecsFilter: every such extra spec must be matched by
  * the node's metadata (Nova's host aggregate metadata). A metadata value is a
  * comma-separated set, as Nova merges aggregates; one matching member suffices.
  * A key absent from the metadata rejects the host, as in Nova.
  */
-export const AggregateInstanceExtraSpecsFilter: Filter = {
+export const AggregateInstanceExtraSpecsFilter = defineFilter({
   name: 'AggregateInstanceExtraSpecsFilter',
   summary: "did not match the flavor's extra specs in their metadata",
-  filter(host, _spec, ctx) {
+  passesAll: (request) => request.aggregateSpecs.length === 0,
+  passes(host, _spec, ctx) {
     const specs = ctx.request.aggregateSpecs;
-    if (specs.length === 0) return PASS;
-    const md = host.metadata;
-    for (const { key, metadataKey, req, match } of specs) {
-      const raw = Object.hasOwn(md, metadataKey) ? md[metadataKey] : undefined;
-      if (raw === undefined) {
-        return reject(`AggregateInstanceExtraSpecsFilter: ${key} wants "${req}", node metadata has no ${metadataKey}`);
-      }
-      // One value is the common case: no split.
-      const ok = raw.includes(',') ? raw.split(',').some((v) => match(v.trim())) : match(raw.trim());
-      if (!ok) {
-        return reject(
-          `AggregateInstanceExtraSpecsFilter: ${key} wants "${req}", node metadata ${metadataKey}="${raw}"`,
-        );
-      }
-    }
-    return PASS;
+    for (let i = 0; i < specs.length; i++) if (!satisfied(host.metadata, specs[i] as AggregateSpec)) return false;
+    return true;
   },
-};
+  explain(host, _spec, ctx) {
+    const md = host.metadata;
+    const { key, metadataKey, req } = ctx.request.aggregateSpecs.find((s) => !satisfied(md, s)) as AggregateSpec;
+    if (!Object.hasOwn(md, metadataKey)) {
+      return `AggregateInstanceExtraSpecsFilter: ${key} wants "${req}", node metadata has no ${metadataKey}`;
+    }
+    return `AggregateInstanceExtraSpecsFilter: ${key} wants "${req}", node metadata ${metadataKey}="${md[metadataKey]}"`;
+  },
+});

@@ -1,4 +1,4 @@
-import { type Filter, PASS, reject } from '../types';
+import { defineFilter } from './define-filter';
 
 /**
  * AvailabilityZoneFilter: a request that names a zone only lands on hosts in
@@ -7,12 +7,12 @@ import { type Filter, PASS, reject } from '../types';
  * operator's setting, else the agent's report, else `default_availability_zone`
  * ("nova") — Nova's aggregate `availability_zone` metadata, else the default.
  */
-export const AvailabilityZoneFilter: Filter = {
+export const AvailabilityZoneFilter = defineFilter({
   name: 'AvailabilityZoneFilter',
   summary: 'were in another availability zone',
-  filter(host, _spec, ctx) {
-    const wanted = ctx.request.availability_zone;
-    if (wanted === null || host.availability_zone === wanted) return PASS;
-    return reject(`AvailabilityZoneFilter: host is in zone "${host.availability_zone}", the request wants "${wanted}"`);
-  },
-};
+  passesAll: (request) => request.availability_zone === null,
+  passes: (host, _spec, ctx) =>
+    ctx.request.availability_zone === null || host.availability_zone === ctx.request.availability_zone,
+  explain: (host, _spec, ctx) =>
+    `AvailabilityZoneFilter: host is in zone "${host.availability_zone}", the request wants "${ctx.request.availability_zone}"`,
+});

@@ -1,4 +1,5 @@
-import { type CapabilitySpec, type Filter, type HostState, PASS, reject } from '../types';
+import type { CapabilitySpec, HostState } from '../types';
+import { defineFilter } from './define-filter';
 import { compileExtraSpec } from './extra-specs-ops';
 
 /** Host state attributes a flavor's extra specs may test (Nova: any HostState attribute). */
@@ -35,11 +36,15 @@ export const capabilitySpecsOf = (extraSpecs: Readonly<Record<string, string>>):
   const out: CapabilitySpec[] = [];
   for (const [key, req] of Object.entries(extraSpecs)) {
     const scope = key.split(':');
+    let path: string[];
     if (scope.length === 1) {
-      if (Object.hasOwn(ATTRIBUTES, key)) out.push({ key, path: scope, req, match: compileExtraSpec(req) });
-    } else if (scope[0] === 'capabilities') {
-      out.push({ key, path: scope.slice(1), req, match: compileExtraSpec(req) });
-    }
+      if (!Object.hasOwn(ATTRIBUTES, key)) continue;
+      path = scope;
+    } else if (scope[0] === 'capabilities') path = scope.slice(1);
+    else continue;
+    const first = path[0] as string;
+    const attribute = Object.hasOwn(ATTRIBUTES, first) ? (ATTRIBUTES[first] ?? null) : null;
+    out.push({ key, path, req, match: compileExtraSpec(req), attribute });
   }
   return out;
 };
@@ -65,10 +70,10 @@ export const pyStr = (v: unknown): string => {
 };
 
 /** Walks `path` into the host state (Nova's `_get_capabilities`); undefined where anything is missing. */
-const capability = (host: HostState, path: readonly string[]): unknown => {
-  const first = path[0] as string;
-  if (!Object.hasOwn(ATTRIBUTES, first)) return undefined;
-  let cap = (ATTRIBUTES[first] as (h: HostState) => unknown)(host);
+const capability = (host: HostState, spec: CapabilitySpec): unknown => {
+  if (spec.attribute === null) return undefined;
+  let cap = spec.attribute(host);
+  const path = spec.path;
   for (let i = 1; i < path.length; i++) {
     if (typeof cap === 'string') {
       try {
@@ -84,24 +89,34 @@ const capability = (host: HostState, path: readonly string[]): unknown => {
   return cap === null ? undefined : cap;
 };
 
+/** Whether the host satisfies one spec; numbers skip the print-and-parse round trip. */
+const satisfied = (host: HostState, spec: CapabilitySpec): boolean => {
+  const cap = capability(host, spec);
+  if (cap === undefined) return false;
+  if (typeof cap === 'number' && spec.match.number) return spec.match.number(cap);
+  return spec.match(pyStr(cap));
+};
+
 /**
  * ComputeCapabilitiesFilter: the host's capabilities must satisfy the flavor's
  * `capabilities:` extra specs, with Nova's extra-specs operators (Nova's
  * `compute_capabilities_filter.py`). A capability the host lacks rejects it.
  */
-export const ComputeCapabilitiesFilter: Filter = {
+export const ComputeCapabilitiesFilter = defineFilter({
   name: 'ComputeCapabilitiesFilter',
   summary: "did not match the flavor's capabilities",
-  filter(host, _spec, ctx) {
-    for (const { key, path, req, match } of ctx.request.capabilitySpecs) {
-      const cap = capability(host, path);
-      if (cap === undefined)
-        return reject(`ComputeCapabilitiesFilter: ${key} wants "${req}", host has no ${path.join(':')}`);
-      const value = pyStr(cap);
-      if (!match(value)) {
-        return reject(`ComputeCapabilitiesFilter: ${key} wants "${req}", host has "${value}"`);
-      }
-    }
-    return PASS;
+  passesAll: (request) => request.capabilitySpecs.length === 0,
+  passes(host, _spec, ctx) {
+    const specs = ctx.request.capabilitySpecs;
+    for (let i = 0; i < specs.length; i++) if (!satisfied(host, specs[i] as CapabilitySpec)) return false;
+    return true;
   },
-};
+  explain(host, _spec, ctx) {
+    const failed = ctx.request.capabilitySpecs.find((s) => !satisfied(host, s)) as CapabilitySpec;
+    const cap = capability(host, failed);
+    if (cap === undefined) {
+      return `ComputeCapabilitiesFilter: ${failed.key} wants "${failed.req}", host has no ${failed.path.join(':')}`;
+    }
+    return `ComputeCapabilitiesFilter: ${failed.key} wants "${failed.req}", host has "${pyStr(cap)}"`;
+  },
+});

@@ -1,4 +1,4 @@
-import { type Filter, PASS, reject } from '../types';
+import { defineFilter } from './define-filter';
 
 /**
  * ComputeFilter: only live compute nodes — not deleted, not disabled by the
@@ -6,15 +6,13 @@ import { type Filter, PASS, reject } from '../types';
  * `compute_filter.py`, which checks the service's disabled flag, then
  * servicegroup liveness; a deleted node never reaches Nova's filters at all).
  */
-export const ComputeFilter: Filter = {
+export const ComputeFilter = defineFilter({
   name: 'ComputeFilter',
   summary: 'were down, disabled or deleted',
-  filter(host) {
-    if (host.deleted) return reject('ComputeFilter: node is deleted');
-    if (host.disabled) {
-      return reject(`ComputeFilter: disabled${host.disabled_reason ? ` (${host.disabled_reason})` : ''}`);
-    }
-    if (!host.up) return reject(`ComputeFilter: down, last report ${Math.round(host.report_age_s)} s ago`);
-    return PASS;
+  passes: (host) => !host.deleted && !host.disabled && host.up,
+  explain(host) {
+    if (host.deleted) return 'ComputeFilter: node is deleted';
+    if (host.disabled) return `ComputeFilter: disabled${host.disabled_reason ? ` (${host.disabled_reason})` : ''}`;
+    return `ComputeFilter: down, last report ${Math.round(host.report_age_s)} s ago`;
   },
-};
+});

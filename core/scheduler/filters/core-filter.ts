@@ -1,4 +1,4 @@
-import { type Filter, PASS, reject } from '../types';
+import { defineFilter } from './define-filter';
 import { fmt } from './format';
 
 /**
@@ -9,24 +9,25 @@ import { fmt } from './format';
  *   passes iff vcpus_total = 0 (Nova's fail-safe: "CPU collection broken")
  *          or (requested ≤ vcpus_total and limit − vcpus_used ≥ requested)
  */
-export const CoreFilter: Filter = {
+export const CoreFilter = defineFilter({
   name: 'CoreFilter',
   summary: 'had insufficient vCPUs',
-  filter(host, _spec, ctx) {
+  passes(host, _spec, ctx) {
     const total = host.vcpus_total;
-    if (!total) return PASS;
+    if (!total) return true;
+    const requested = ctx.request.vcpus;
+    const limit = total * host.cpu_allocation_ratio;
+    if (limit > 0 && requested > total) return false;
+    return limit - host.vcpus_used >= requested;
+  },
+  explain(host, _spec, ctx) {
+    const total = host.vcpus_total;
     const requested = ctx.request.vcpus;
     const ratio = host.cpu_allocation_ratio;
     const limit = total * ratio;
     if (limit > 0 && requested > total) {
-      return reject(`CoreFilter: needs ${requested} vCPUs, more than the host's ${total} before overcommit`);
+      return `CoreFilter: needs ${requested} vCPUs, more than the host's ${total} before overcommit`;
     }
-    const free = limit - host.vcpus_used;
-    if (free < requested) {
-      return reject(
-        `CoreFilter: needs ${requested} vCPUs, ${fmt(free)} usable of ${total} × ${ratio} (${host.vcpus_used} used)`,
-      );
-    }
-    return PASS;
+    return `CoreFilter: needs ${requested} vCPUs, ${fmt(limit - host.vcpus_used)} usable of ${total} × ${ratio} (${host.vcpus_used} used)`;
   },
-};
+});

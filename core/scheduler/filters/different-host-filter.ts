@@ -1,17 +1,21 @@
-import { type Filter, PASS, reject } from '../types';
+import { defineFilter } from './define-filter';
 
 /**
  * DifferentHostFilter: with a `different_host` hint, only hosts running none of
  * the listed instances (Nova's `affinity_filter.py` DifferentHostFilter).
  */
-export const DifferentHostFilter: Filter = {
+export const DifferentHostFilter = defineFilter({
   name: 'DifferentHostFilter',
   summary: 'ran an instance in different_host',
-  filter(host, _spec, ctx) {
-    for (const uuid of ctx.request.differentHost) {
-      if (host.instances.has(uuid))
-        return reject(`DifferentHostFilter: host runs instance ${uuid} from different_host`);
-    }
-    return PASS;
+  passesAll: (request) => request.differentHost.length === 0,
+  passes(host, _spec, ctx) {
+    const avoid = ctx.request.differentHost;
+    if (avoid.length === 0 || host.instances.size === 0) return true;
+    for (let i = 0; i < avoid.length; i++) if (host.instances.has(avoid[i] as string)) return false;
+    return true;
   },
-};
+  explain(host, _spec, ctx) {
+    const uuid = ctx.request.differentHost.find((u) => host.instances.has(u));
+    return `DifferentHostFilter: host runs instance ${uuid} from different_host`;
+  },
+});

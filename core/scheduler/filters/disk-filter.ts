@@ -1,4 +1,4 @@
-import { type Filter, PASS, reject } from '../types';
+import { defineFilter } from './define-filter';
 import { fmt } from './format';
 
 /**
@@ -15,20 +15,21 @@ import { fmt } from './format';
  * Nova's HostState: with sparse (qcow2) images the hypervisor's own estimate of
  * what is left after every disk grows to full size is the stricter figure.
  */
-export const DiskFilter: Filter = {
+export const DiskFilter = defineFilter({
   name: 'DiskFilter',
   summary: 'had insufficient disk',
-  filter(host, _spec, ctx) {
+  passes(host, _spec, ctx) {
     const requested = ctx.request.disk_mb;
     const total = host.total_usable_disk_gb * 1024;
-    if (total < requested) {
-      return reject(`DiskFilter: needs ${requested} MB, more than the host's ${total} MB before overcommit`);
-    }
+    return total >= requested && total * host.disk_allocation_ratio - (total - host.free_disk_mb) >= requested;
+  },
+  explain(host, _spec, ctx) {
+    const requested = ctx.request.disk_mb;
+    const total = host.total_usable_disk_gb * 1024;
+    if (total < requested)
+      return `DiskFilter: needs ${requested} MB, more than the host's ${total} MB before overcommit`;
     const ratio = host.disk_allocation_ratio;
     const usable = total * ratio - (total - host.free_disk_mb);
-    if (usable < requested) {
-      return reject(`DiskFilter: needs ${requested} MB, ${fmt(usable)} MB usable of ${total} MB × ${ratio}`);
-    }
-    return PASS;
+    return `DiskFilter: needs ${requested} MB, ${fmt(usable)} MB usable of ${total} MB × ${ratio}`;
   },
-};
+});

@@ -16,20 +16,22 @@
  */
 import { pyFloat } from '../node-overrides';
 
-/** A compiled requirement: whether the host's value (undefined: the host has none) satisfies it. */
-export type ExtraSpecMatcher = (value: string | undefined) => boolean;
+import type { ExtraSpecMatcher } from '../types';
 
-type Compiler = (operand: string) => (value: string) => boolean;
+type Test = ((value: string) => boolean) & { number?: (value: number) => boolean };
+type Compiler = (operand: string) => Test;
 
 const numeric =
   (cmp: (a: number, b: number) => boolean): Compiler =>
   (operand) => {
     const b = pyFloat(operand);
-    if (b === undefined) return () => false;
-    return (value) => {
+    if (b === undefined) return Object.assign(() => false, { number: () => false });
+    const test: Test = (value) => {
       const a = pyFloat(value);
       return a !== undefined && cmp(a, b);
     };
+    test.number = (a) => cmp(a, b);
+    return test;
   };
 
 const OPERATORS: Readonly<Record<string, Compiler>> = {
@@ -66,7 +68,9 @@ export const compileExtraSpec = (req: string): ExtraSpecMatcher => {
     return (value) => value !== undefined && all.every((w) => value.includes(w));
   }
   const test = (compiler as Compiler)(words[1] as string);
-  return (value) => value !== undefined && test(value);
+  const matcher: ExtraSpecMatcher = (value) => value !== undefined && test(value);
+  if (test.number) matcher.number = test.number;
+  return matcher;
 };
 
 /** Whether the host's `value` (undefined: the host has none) satisfies the requirement `req`. */

@@ -12,7 +12,7 @@ describe('ImagePropertiesFilter', () => {
   const cases: {
     name: string;
     props: Record<string, string>;
-    supported: SupportedInstance[];
+    supported: readonly SupportedInstance[];
     version?: number;
     pass: boolean;
   }[] = [

@@ -1,4 +1,4 @@
-import { type Filter, PASS, reject } from '../types';
+import { defineFilter } from './define-filter';
 
 /**
  * IoOpsFilter: fewer I/O-heavy operations in progress (builds, resizes,
@@ -8,11 +8,9 @@ import { type Filter, PASS, reject } from '../types';
  *
  *   passes iff num_io_ops < max
  */
-export const IoOpsFilter: Filter = {
+export const IoOpsFilter = defineFilter({
   name: 'IoOpsFilter',
   summary: 'had too many concurrent I/O operations',
-  filter(host) {
-    if (host.num_io_ops < host.max_io_ops_per_host) return PASS;
-    return reject(`IoOpsFilter: ${host.num_io_ops} I/O operations in progress, max ${host.max_io_ops_per_host}`);
-  },
-};
+  passes: (host) => host.num_io_ops < host.max_io_ops_per_host,
+  explain: (host) => `IoOpsFilter: ${host.num_io_ops} I/O operations in progress, max ${host.max_io_ops_per_host}`,
+});

@@ -1,4 +1,4 @@
-import { type Filter, PASS, reject } from '../types';
+import { defineFilter } from './define-filter';
 
 /**
  * NumInstancesFilter: fewer instances than `max_instances_per_host`, or the
@@ -7,11 +7,9 @@ import { type Filter, PASS, reject } from '../types';
  *
  *   passes iff num_instances < max
  */
-export const NumInstancesFilter: Filter = {
+export const NumInstancesFilter = defineFilter({
   name: 'NumInstancesFilter',
   summary: 'had too many instances',
-  filter(host) {
-    if (host.num_instances < host.max_instances_per_host) return PASS;
-    return reject(`NumInstancesFilter: ${host.num_instances} instances, max ${host.max_instances_per_host}`);
-  },
-};
+  passes: (host) => host.num_instances < host.max_instances_per_host,
+  explain: (host) => `NumInstancesFilter: ${host.num_instances} instances, max ${host.max_instances_per_host}`,
+});

@@ -1,4 +1,4 @@
-import { type Filter, PASS, reject } from '../types';
+import { defineFilter } from './define-filter';
 import { fmt } from './format';
 
 /**
@@ -11,20 +11,21 @@ import { fmt } from './format';
  *   passes iff total ≥ requested (no instance overcommits against itself)
  *          and usable ≥ requested
  */
-export const RamFilter: Filter = {
+export const RamFilter = defineFilter({
   name: 'RamFilter',
   summary: 'had insufficient RAM',
-  filter(host, _spec, ctx) {
+  passes(host, _spec, ctx) {
     const requested = ctx.request.memory_mb;
     const total = host.memory_mb;
-    if (total < requested) {
-      return reject(`RamFilter: needs ${requested} MB, more than the host's ${total} MB before overcommit`);
-    }
+    return total >= requested && total * host.ram_allocation_ratio - (total - host.free_ram_mb) >= requested;
+  },
+  explain(host, _spec, ctx) {
+    const requested = ctx.request.memory_mb;
+    const total = host.memory_mb;
+    if (total < requested)
+      return `RamFilter: needs ${requested} MB, more than the host's ${total} MB before overcommit`;
     const ratio = host.ram_allocation_ratio;
     const usable = total * ratio - (total - host.free_ram_mb);
-    if (usable < requested) {
-      return reject(`RamFilter: needs ${requested} MB, ${fmt(usable)} MB usable of ${total} MB × ${ratio}`);
-    }
-    return PASS;
+    return `RamFilter: needs ${requested} MB, ${fmt(usable)} MB usable of ${total} MB × ${ratio}`;
   },
-};
+});

@@ -1,21 +1,14 @@
-import { sameHostName } from '../host-names';
-import { type Filter, PASS, reject } from '../types';
+import { defineFilter } from './define-filter';
 
 /**
  * RetryFilter: skip hosts already tried for this request (`retry.hosts`), so a
- * reschedule after a failed build goes elsewhere (Nova's `retry_filter.py`).
- * Host names compare case-insensitively.
+ * reschedule after a failed build goes elsewhere (Nova's `retry_filter.py`,
+ * which compares host names exactly).
  */
-export const RetryFilter: Filter = {
+export const RetryFilter = defineFilter({
   name: 'RetryFilter',
   summary: 'were already tried',
-  filter(host, _spec, ctx) {
-    const tried = ctx.request.retryHosts;
-    if (tried.size === 0) return PASS;
-    for (const name of tried) {
-      if (sameHostName(host.host, name))
-        return reject(`RetryFilter: host was already tried (attempt ${ctx.request.numAttempts})`);
-    }
-    return PASS;
-  },
-};
+  passesAll: (request) => request.retryHosts.size === 0,
+  passes: (host, _spec, ctx) => ctx.request.retryHosts.size === 0 || !ctx.request.retryHosts.has(host.host),
+  explain: (_host, _spec, ctx) => `RetryFilter: host was already tried (attempt ${ctx.request.numAttempts})`,
+});

@@ -1,4 +1,5 @@
-import { type Filter, PASS, reject } from '../types';
+import { groupsOf } from '../group-index';
+import { defineFilter } from './define-filter';
 
 /**
  * ServerGroupAffinityFilter: for a group with the `affinity` policy, once any
@@ -6,16 +7,17 @@ import { type Filter, PASS, reject } from '../types';
  * only the hosts running members pass; before that, every host does (Nova's
  * `affinity_filter.py` _GroupAffinityFilter over `instance_group.hosts`).
  */
-export const ServerGroupAffinityFilter: Filter = {
+export const ServerGroupAffinityFilter = defineFilter({
   name: 'ServerGroupAffinityFilter',
   summary: "did not run the affinity group's members",
-  filter(host, _spec, ctx) {
-    const { group, groupPolicy } = ctx.request;
-    const hosts = ctx.groupHosts;
-    if (groupPolicy !== 'affinity' || hosts.size === 0 || hosts.has(host.host)) return PASS;
-    const some = [...hosts].slice(0, 3).join(', ');
-    return reject(
-      `ServerGroupAffinityFilter: members of affinity group "${group}" run on ${some}${hosts.size > 3 ? ', …' : ''}, not here`,
-    );
+  passesAll: (request) => request.groupPolicy !== 'affinity',
+  passes: (host, _spec, ctx) =>
+    ctx.request.groupPolicy !== 'affinity' ||
+    ctx.groupHosts.size === 0 ||
+    groupsOf(host.instances).has(ctx.request.group as string),
+  explain(_host, _spec, ctx) {
+    const hosts = [...ctx.groupHosts];
+    const some = hosts.slice(0, 3).join(', ');
+    return `ServerGroupAffinityFilter: members of affinity group "${ctx.request.group}" run on ${some}${hosts.length > 3 ? ', …' : ''}, not here`;
   },
-};
+});

@@ -1,4 +1,5 @@
-import { type Filter, PASS, reject } from '../types';
+import { groupsOf } from '../group-index';
+import { defineFilter } from './define-filter';
 
 /**
  * ServerGroupAntiAffinityFilter: for a group with the `anti-affinity` policy,
@@ -7,13 +8,15 @@ import { type Filter, PASS, reject } from '../types';
  * (Nova's `affinity_filter.py` _GroupAntiAffinityFilter, max_server_per_host 1).
  * As in Nova, a host that already runs the very instance being placed passes.
  */
-export const ServerGroupAntiAffinityFilter: Filter = {
+export const ServerGroupAntiAffinityFilter = defineFilter({
   name: 'ServerGroupAntiAffinityFilter',
   summary: 'already ran a member of the anti-affinity group',
-  filter(host, _spec, ctx) {
-    const { group, groupPolicy } = ctx.request;
-    if (groupPolicy !== 'anti-affinity' || !ctx.groupHosts.has(host.host)) return PASS;
-    if (host.instances.has(ctx.instanceUuid)) return PASS;
-    return reject(`ServerGroupAntiAffinityFilter: host already runs a member of anti-affinity group "${group}"`);
-  },
-};
+  passesAll: (request) => request.groupPolicy !== 'anti-affinity',
+  passes: (host, _spec, ctx) =>
+    ctx.request.groupPolicy !== 'anti-affinity' ||
+    host.instances.size === 0 ||
+    !groupsOf(host.instances).has(ctx.request.group as string) ||
+    host.instances.has(ctx.instanceUuid),
+  explain: (_host, _spec, ctx) =>
+    `ServerGroupAntiAffinityFilter: host already runs a member of anti-affinity group "${ctx.request.group}"`,
+});

@@ -1,4 +1,5 @@
 /** Every weigher by its Nova name: the `weighers` option resolves against this registry. */
+import { NO_OVERRIDES } from '../node-overrides';
 import type { HostState, Weigher } from '../types';
 import { CPUWeigher } from './cpu-weigher';
 import { DiskWeigher } from './disk-weigher';
@@ -17,5 +18,7 @@ export const WEIGHERS: Readonly<Record<string, Weigher>> = Object.freeze(
  * into `host.weight_multipliers`), else the global option (Nova's
  * `scheduler/utils.py` get_weight_multiplier).
  */
-export const weightMultiplier = (host: HostState, weigher: Weigher, global: number): number =>
-  host.weight_multipliers[weigher.multiplierKey] ?? global;
+export const weightMultiplier = (host: HostState, weigher: Weigher, global: number): number => {
+  const overrides = host.weight_multipliers;
+  return overrides === NO_OVERRIDES ? global : (overrides[weigher.multiplierKey] ?? global);
+};

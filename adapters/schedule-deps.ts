@@ -1,0 +1,28 @@
+import { randomUUID } from 'node:crypto';
+import type { ResolvedOptions } from '../core/scheduler/options';
+import { HostStateCache, type ScheduleDeps } from '../core/schedule-service';
+import { type Config, ConfigError } from './config';
+import { documentClient } from './dynamodb/client';
+import { DynamoDecisionStore } from './dynamodb/decision-store';
+import { CachedFleet } from './dynamodb/fleet-cache';
+import { DynamoFleetStore } from './dynamodb/fleet-store';
+
+/** What one schedule container holds: its stores, its in-memory fleet, its host-state cache. */
+export const makeScheduleDeps = (config: Config, opts: ResolvedOptions): ScheduleDeps => {
+  if (!config.decisionsTable) throw new ConfigError('invalid configuration: QM_DECISIONS_TABLE is required');
+  const db = documentClient(config.region, config.dynamodbEndpoint);
+  const store = new DynamoFleetStore(db, config.nodesTable, config.decisionsTable);
+  return {
+    fleet: new CachedFleet(store, config.fleetRescanS * 1000),
+    hostStates: new HostStateCache(opts),
+    store,
+    decisions: new DynamoDecisionStore(db, config.decisionsTable),
+    opts,
+    decisionTtlS: config.decisionTtlS,
+    rankingLimit: config.decisionRankingLimit,
+    maxClaimAttempts: config.maxClaimAttempts,
+    now: Date.now,
+    rng: Math.random,
+    newId: randomUUID,
+  };
+};
