@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { ResolvedOptions } from '../core/scheduler/options';
 import { HostStateCache, type ScheduleDeps } from '../core/schedule-service';
+import type { ResolvedOptions } from '../core/scheduler/options';
 import { type Config, ConfigError } from './config';
 import { documentClient } from './dynamodb/client';
 import { DynamoDecisionStore } from './dynamodb/decision-store';

@@ -1,4 +1,15 @@
-import { NodeNotFoundError, StaleReportError } from './errors';
+import { NodeNotFoundError, QmError, StaleReportError } from './errors';
+
+/** 503: the node kept changing under every attempt (claims landing on it); the client retries. */
+const busy = (host: string, cause: unknown) =>
+  new QmError(
+    503,
+    'NodeBusy',
+    `compute node ${host} changed under ${MAX_ATTEMPTS} attempts; retry`,
+    { host },
+    { cause },
+  );
+
 import { applyPatch, applyReport, type NodePatch, type NodeRecord, type Report } from './nodes';
 import { type NodeStore, WriteConflictError } from './ports';
 
@@ -25,7 +36,8 @@ export const upsertReport = async (
       await store.put(record, current?.ver, { newerSeq: report.seq });
       return record;
     } catch (e) {
-      if (!(e instanceof WriteConflictError) || attempt >= MAX_ATTEMPTS) throw e;
+      if (!(e instanceof WriteConflictError)) throw e;
+      if (attempt >= MAX_ATTEMPTS) throw busy(host, e);
       current = e.current ?? (await store.get(host));
     }
   }
@@ -41,7 +53,8 @@ const modify = async (store: NodeStore, host: string, change: (r: NodeRecord) =>
       await store.put(record, current.ver);
       return record;
     } catch (e) {
-      if (!(e instanceof WriteConflictError) || attempt >= MAX_ATTEMPTS) throw e;
+      if (!(e instanceof WriteConflictError)) throw e;
+      if (attempt >= MAX_ATTEMPTS) throw busy(host, e);
       current = e.current ?? (await store.get(host));
     }
   }

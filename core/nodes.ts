@@ -1,11 +1,16 @@
 import { z } from 'zod';
+import { ValidationError } from './errors';
 import { count, HOST_PATTERN, UUID_PATTERN } from './schema';
+
+/** 2^40: a capacity figure beyond this (a 1 EiB host in MB) is a bug, and would overflow the claim bounds. */
+const MAX_FIGURE = 2 ** 40;
+const figure = () => count().max(MAX_FIGURE);
 
 /** An instance the agent saw running on the host. */
 export const InstanceSchema = z.strictObject({
   uuid: z.string().regex(UUID_PATTERN, 'must be a uuid'),
-  vcpus: count(),
-  memory_mb: count(),
+  vcpus: figure(),
+  memory_mb: figure(),
   disk_gb: count(),
 });
 export type Instance = z.infer<typeof InstanceSchema>;
@@ -32,15 +37,15 @@ export const ReportSchema = z.strictObject({
   hypervisor_type: z.string().min(1).max(64),
   hypervisor_version: count(),
   cpu_info: CpuInfoSchema,
-  vcpus: count(),
-  memory_mb: count(),
-  local_gb: count(),
-  vcpus_used: count(),
-  memory_mb_used: count(),
-  local_gb_used: count(),
-  disk_available_least: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
-  running_vms: count(),
-  current_workload: count(),
+  vcpus: figure(),
+  memory_mb: figure(),
+  local_gb: figure(),
+  vcpus_used: figure(),
+  memory_mb_used: figure(),
+  local_gb_used: figure(),
+  disk_available_least: z.number().int().min(-MAX_FIGURE).max(MAX_FIGURE),
+  running_vms: figure(),
+  current_workload: figure(),
   instances: z.array(InstanceSchema).max(1000).optional(),
   availability_zone: z.string().min(1).max(255).optional(),
   seq: count(),
@@ -48,13 +53,37 @@ export const ReportSchema = z.strictObject({
 });
 export type Report = z.infer<typeof ReportSchema>;
 
+/**
+ * `GET /nodes` query: `limit` (1–1000, default 1000) nodes a page; `next` (the
+ * previous page's `next`) continues; `deleted=true` includes soft-deleted nodes.
+ */
+export const ListQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(1000),
+  /** Opaque: base64url of the table key to continue after. */
+  next: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,400}$/, 'must be the next value of a previous page')
+    .transform((v) => Buffer.from(v, 'base64url').toString('utf8'))
+    .optional(),
+  deleted: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+});
+
+/** A node's metadata holds at most this many keys (64 × 510 bytes keeps the item far below 400 KB). */
+export const MAX_METADATA_KEYS = 64;
+
 /** The operator's `PATCH /nodes/{host}`; `null` clears what the operator set. */
 export const PatchSchema = z
   .strictObject({
     disabled: z.boolean().optional(),
     disabled_reason: z.string().max(255).nullable().optional(),
     availability_zone: z.string().min(1).max(255).nullable().optional(),
-    metadata: z.record(z.string().min(1).max(255), z.string().max(255).nullable()).optional(),
+    metadata: z
+      .record(z.string().min(1).max(255), z.string().max(255).nullable())
+      .refine((m) => Object.keys(m).length <= MAX_METADATA_KEYS, `at most ${MAX_METADATA_KEYS} keys`)
+      .optional(),
   })
   .refine((p) => Object.keys(p).length > 0, { message: 'at least one field must be set' });
 export type NodePatch = z.infer<typeof PatchSchema>;
@@ -221,6 +250,9 @@ export const applyPatch = (r: NodeRecord, p: NodePatch, nowMs: number): NodeReco
   for (const [k, v] of Object.entries(p.metadata ?? {})) {
     if (v === null) delete metadata[k];
     else metadata[k] = v;
+  }
+  if (Object.keys(metadata).length > MAX_METADATA_KEYS) {
+    throw new ValidationError('metadata', `would hold more than ${MAX_METADATA_KEYS} keys; remove some with null`);
   }
   return {
     ...r,

@@ -13,6 +13,8 @@ export interface StoredNode {
   ver: number;
   /** Server ms of the last write of any kind (report, patch, claim). */
   changedAt: number;
+  /** The version written by the last report, patch or delete (claims leave it alone). */
+  baseline: number;
   /** Sum of every claim in the record's map, expired ones included, as stored beside it. */
   claimed: Resources;
 }
@@ -31,7 +33,8 @@ export class WriteConflictError extends Error {
 /** Storage of compute nodes for the report path; exactly one implementation (adapters/dynamodb). */
 export interface NodeStore {
   get(host: string): Promise<Versioned | undefined>;
-  list(): Promise<NodeRecord[]>;
+  /** One page of nodes (table order), and the host to continue after, if any. */
+  list(limit: number, after?: string): Promise<{ nodes: NodeRecord[]; next?: string }>;
   /** Allocates the next integer id (Nova's autoincrement `compute_nodes.id`). */
   nextId(): Promise<number>;
   /**
@@ -45,8 +48,11 @@ export interface NodeStore {
 /** The claims of one request on one host, and the bounds that make them safe. */
 export interface HostClaim {
   host: string;
-  /** The report baseline the bounds were computed from; a newer report voids them. */
-  seq: number;
+  /**
+   * The version of the node's last report, patch or delete, which the bounds were
+   * computed from: any of those since voids them (a claim does not).
+   */
+  baseline: number;
   /** The claimed_* sums may be at most these before adding `add` (capacity × ratio − used − need). */
   maxClaimedBefore: Resources;
   add: Resources;

@@ -4,7 +4,7 @@
  * write is the arbiter; the in-memory fleet only has to be good enough to
  * choose well, and a lost race re-reads the hosts it lost on and tries again.
  */
-import { NotFoundError } from './errors';
+import { NotFoundError, QmError } from './errors';
 import type { Claim } from './nodes';
 import type { ClaimOutcome, DecisionStore, FleetStore, GroupClaim, HostClaim, Resources, StoredNode } from './ports';
 import { hostStateFromNode } from './scheduler/host-state';
@@ -87,6 +87,12 @@ export class HostStateCache {
   }
 }
 
+/** A bound DynamoDB can store: integral, finite, within ±2^53; NaN (a broken figure) allows nothing. */
+const bound = (x: number): number =>
+  Number.isNaN(x)
+    ? Number.MIN_SAFE_INTEGER
+    : Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(x)));
+
 /** The usage a host still has room for, per resource, under capacity × allocation ratio. */
 const roomOf = (h: HostState): Resources => ({
   vcpus: h.limits.vcpu - h.vcpus_used,
@@ -136,13 +142,13 @@ export const hostClaimsOf = (
     const room = roomOf(h);
     return {
       host,
-      seq: s.record.seq,
+      baseline: s.baseline,
       add,
       claims,
       maxClaimedBefore: {
-        vcpus: s.claimed.vcpus + Math.floor(room.vcpus) - add.vcpus,
-        memory_mb: s.claimed.memory_mb + Math.floor(room.memory_mb) - add.memory_mb,
-        disk_gb: s.claimed.disk_gb + room.disk_gb - add.disk_gb,
+        vcpus: bound(s.claimed.vcpus + room.vcpus - add.vcpus),
+        memory_mb: bound(s.claimed.memory_mb + room.memory_mb - add.memory_mb),
+        disk_gb: bound(s.claimed.disk_gb + room.disk_gb - add.disk_gb),
       },
     };
   });
@@ -292,6 +298,12 @@ export const scheduleRequest = async (
     const fresh = await timed('refresh_ms', () => Promise.all(outcome.conflictHosts.map((h) => deps.store.get(h))));
     itemsRead += fresh.length;
     for (const n of fresh) if (n) deps.fleet.update(n);
+    const taken = spec.instance_uuids.filter((u) => fresh.some((n) => n && Object.hasOwn(n.record.claims, u)));
+    if (taken.length > 0) {
+      throw new QmError(409, 'InstanceAlreadyClaimed', `instance ${taken.join(', ')} already holds a claim`, {
+        instance_uuids: taken,
+      });
+    }
     if (attempt >= deps.maxClaimAttempts) {
       const hosts = [...new Set(lost)].join(', ');
       const failed = {

@@ -269,3 +269,32 @@ describe('bad input gets a 4xx naming the field and changes nothing', () => {
     expect(stack().baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:/);
   });
 });
+
+describe('GET /nodes pages', () => {
+  it('pages with limit and next until every node is listed once', async () => {
+    const mine = [uniqueHost('page'), uniqueHost('page'), uniqueHost('page')];
+    for (const h of mine) await report(h);
+    const seen: string[] = [];
+    let next: string | undefined;
+    for (let i = 0; i < 1000; i++) {
+      const page = await call<{ nodes: Array<{ hypervisor_hostname: string }>; next?: string }>(
+        'GET',
+        `/nodes?limit=2${next ? `&next=${next}` : ''}`,
+      );
+      expect(page.status).toBe(200);
+      expect(page.body.nodes.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.nodes.map((n) => n.hypervisor_hostname));
+      next = page.body.next;
+      if (!next) break;
+    }
+    for (const h of mine) expect(seen.filter((s) => s === h)).toHaveLength(1);
+    expect((await call('GET', '/nodes?limit=0')).status).toBe(400);
+    expect((await call('GET', '/nodes?bogus=1')).status).toBe(400);
+  });
+
+  it('answers 400, not 500, to a host that is not valid percent-encoding', async () => {
+    const r = await call<{ error: { code: string; details: { field: string } } }>('GET', '/nodes/%FF');
+    expect(r.status).toBe(400);
+    expect(r.body.error.details.field).toBe('host');
+  });
+});

@@ -94,7 +94,8 @@ describe('the packaged CloudFormation template', () => {
     const fns = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function');
     for (const f of fns) {
       const vars = (f.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-      expect(vars.QM_SECRET ?? '').toBe('');
+      expect(vars).not.toHaveProperty('QM_SECRET');
+      expect(vars).not.toHaveProperty('QM_DYNAMODB_ENDPOINT');
       expect(vars.QM_SECRET_PARAM).toBe('/quartermaster/prod/secret');
     }
   });

@@ -43,7 +43,7 @@ export class DynamoDecisionStore implements DecisionStore {
   }
 
   async get(id: string): Promise<unknown | undefined> {
-    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { id } }));
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { id }, ConsistentRead: true }));
     if (!out.Item) return undefined;
     // TTL deletion lags expiry by up to a day or two: an expired item is gone to the reader.
     if (Number(out.Item.expires_at) * 1000 <= Date.now()) return undefined;

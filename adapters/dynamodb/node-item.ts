@@ -16,6 +16,7 @@ export const BY_CHANGE = 'by_change';
  */
 export type NodeItem = NodeRecord & {
   ver: number;
+  baseline: number;
   claimed_vcpus: number;
   claimed_memory_mb: number;
   claimed_disk_gb: number;
@@ -28,6 +29,8 @@ export const toItem = (record: NodeRecord, ver: number, nowMs: number): NodeItem
   return {
     ...record,
     ver,
+    // Whole-item writes (report, patch, delete) set the baseline that claims are conditioned on.
+    baseline: ver,
     claimed_vcpus: totals.vcpus,
     claimed_memory_mb: totals.memory_mb,
     claimed_disk_gb: totals.disk_gb,
@@ -37,11 +40,12 @@ export const toItem = (record: NodeRecord, ver: number, nowMs: number): NodeItem
 };
 
 export const fromItem = (item: Record<string, unknown>): StoredNode => {
-  const { ver, claimed_vcpus, claimed_memory_mb, claimed_disk_gb, shard, changed_at, ...record } =
+  const { ver, baseline, claimed_vcpus, claimed_memory_mb, claimed_disk_gb, shard, changed_at, ...record } =
     item as unknown as NodeItem;
   return {
     record: record as NodeRecord,
     ver: Number(ver),
+    baseline: Number(baseline ?? 0),
     changedAt: Number(changed_at ?? 0),
     claimed: {
       vcpus: Number(claimed_vcpus ?? 0),

@@ -19,15 +19,17 @@ export class DynamoNodeStore implements NodeStore {
     return out.Item ? fromItem(out.Item) : undefined;
   }
 
-  async list(): Promise<NodeRecord[]> {
+  async list(limit: number, after?: string): Promise<{ nodes: NodeRecord[]; next?: string }> {
     const nodes: NodeRecord[] = [];
-    let start: Record<string, unknown> | undefined;
+    let start: Record<string, unknown> | undefined = after ? { host: after } : undefined;
     do {
-      const out = await this.db.send(new ScanCommand({ TableName: this.table, ExclusiveStartKey: start }));
+      const out = await this.db.send(
+        new ScanCommand({ TableName: this.table, ExclusiveStartKey: start, Limit: limit - nodes.length }),
+      );
       for (const item of out.Items ?? []) if (isNodeItem(item)) nodes.push(fromItem(item).record);
       start = out.LastEvaluatedKey;
-    } while (start);
-    return nodes.sort((a, b) => a.host.localeCompare(b.host));
+    } while (start && nodes.length < limit);
+    return start ? { nodes, next: Buffer.from(String(start.host)).toString('base64url') } : { nodes };
   }
 
   async nextId(): Promise<number> {

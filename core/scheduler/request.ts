@@ -11,7 +11,17 @@ import { canonicalArch, canonicalHvType, canonicalVmMode } from './canonical';
 import type { RequestSpec } from './types';
 import { parseVersionPredicate } from './version';
 
-const uuid = z.string().regex(UUID_PATTERN, 'must be a uuid');
+// Lower-cased: `ABC…` and `abc…` are one instance.
+const uuid = z
+  .string()
+  .regex(UUID_PATTERN, 'must be a uuid')
+  .transform((u) => u.toLowerCase());
+
+/**
+ * At most 50 instances a request: every claim of a request, its server group and
+ * its decision go in one DynamoDB transaction (100 items, 4 KB per expression).
+ */
+export const MAX_INSTANCES_PER_REQUEST = 50;
 const hostName = z.string().regex(HOST_PATTERN, 'must be a hostname');
 /** Nova accepts one uuid or a list for same_host / different_host. */
 const uuidList = z
@@ -42,8 +52,9 @@ const ImagePropertiesSchema = z.record(z.string().min(1).max(255), z.string().ma
 
 const FlavorSchema = z.strictObject({
   name: z.string().max(255).default(''),
-  vcpus: count(),
-  memory_mb: count(),
+  // Nova's flavors: at least one vCPU and 1 MB of RAM.
+  vcpus: count().min(1),
+  memory_mb: count().min(1),
   root_gb: count(),
   ephemeral_gb: count().default(0),
   /** MB, as in Nova. */
@@ -56,8 +67,8 @@ const RequestSpecSchema = z
     instance_type: FlavorSchema,
     image: z.strictObject({ properties: ImagePropertiesSchema.default({}) }).default({ properties: {} }),
     instance_properties: z.strictObject({ availability_zone: z.string().min(1).max(255).optional() }).default({}),
-    num_instances: z.number().int().min(1).max(1000).optional(),
-    instance_uuids: z.array(uuid).min(1).max(1000).optional(),
+    num_instances: z.number().int().min(1).max(MAX_INSTANCES_PER_REQUEST).optional(),
+    instance_uuids: z.array(uuid).min(1).max(MAX_INSTANCES_PER_REQUEST).optional(),
   })
   .superRefine((rs, ctx) => {
     const uuids = rs.instance_uuids;

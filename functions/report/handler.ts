@@ -4,12 +4,14 @@ import { DynamoNodeStore } from '../../adapters/dynamodb/node-store';
 import { loadSecret } from '../../adapters/secret';
 import { ValidationError } from '../../core/errors';
 import { getNode, patchNode, softDeleteNode, upsertReport } from '../../core/node-service';
-import { PatchSchema, ReportSchema, toNodeView } from '../../core/nodes';
+import { ListQuerySchema, PatchSchema, ReportSchema, toNodeView } from '../../core/nodes';
 import { HOST_PATTERN, parseJsonBody, parseWith } from '../../core/schema';
 import { httpHandler, type Request } from '../shared/http';
 
 // Cold start: config is validated once; a broken one fails here, loudly.
 const config = readConfig();
+// A deployed stage reads the token secret from SSM here, at cold start, and does not start without it.
+const secret = await loadSecret(config);
 const store = new DynamoNodeStore(documentClient(config.region, config.dynamodbEndpoint), config.nodesTable);
 const now = () => Date.now();
 const view = (r: Parameters<typeof toNodeView>[0]) => toNodeView(r, now(), config.serviceDownTimeS);
@@ -24,7 +26,7 @@ const body = (req: Request): unknown => parseJsonBody(req.event.body, req.event.
 
 /** The report function: the node routes of CONTRACT.md "Compute nodes". */
 export const handler = httpHandler(
-  () => loadSecret(config),
+  () => secret,
   [
     {
       key: 'PUT /nodes/{host}',
@@ -41,9 +43,10 @@ export const handler = httpHandler(
     {
       key: 'GET /nodes',
       run: async (req) => {
-        const withDeleted = req.query.deleted === 'true';
-        const nodes = (await store.list()).filter((n) => withDeleted || !n.deleted);
-        return { status: 200, body: { nodes: nodes.map(view) } };
+        const q = parseWith(ListQuerySchema, req.query, 'query');
+        const page = await store.list(q.limit, q.next);
+        const nodes = page.nodes.filter((n) => q.deleted || !n.deleted).map(view);
+        return { status: 200, body: page.next ? { nodes, next: page.next } : { nodes } };
       },
     },
     {

@@ -11,12 +11,14 @@ import { httpHandler } from '../shared/http';
 
 // Cold start: config and scheduler options are validated once; a bad one fails here.
 const config = readConfig();
+// A deployed stage reads the token secret from SSM here, at cold start, and does not start without it.
+const secret = await loadSecret(config);
 const deps = makeScheduleDeps(config, readSchedulerOptions());
 const DECISION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The schedule function: CONTRACT.md "Scheduling". */
 export const handler = httpHandler(
-  () => loadSecret(config),
+  () => secret,
   [
     {
       key: 'POST /schedule',

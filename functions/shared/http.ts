@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { bearer, type Principal, verifyToken } from '../../core/auth';
-import { ForbiddenError, NotFoundError, QmError, UnauthorizedError } from '../../core/errors';
+import { ForbiddenError, NotFoundError, QmError, UnauthorizedError, ValidationError } from '../../core/errors';
 
 export const logger = new Logger({ serviceName: 'quartermaster' });
 
@@ -56,15 +56,21 @@ export const errorMiddleware = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewa
  * checks the principal's scope (a node token: only its own host's PUT), runs
  * the route, and maps errors.
  */
-export const httpHandler = (secret: () => Promise<string>, routes: Route[]) => {
+export const httpHandler = (secret: () => string, routes: Route[]) => {
   const byKey = new Map(routes.map((r) => [r.key, r]));
   const base = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const route = byKey.get(`${event.httpMethod} ${event.resource}`);
     if (!route) throw new NotFoundError(`route ${event.httpMethod} ${event.path}`);
-    const principal = verifyToken(await secret(), bearer(event.headers));
+    const principal = verifyToken(secret(), bearer(event.headers));
     if (!principal) throw new UnauthorizedError();
     const params = Object.fromEntries(
-      Object.entries(event.pathParameters ?? {}).map(([k, v]) => [k, decodeURIComponent(v ?? '')]),
+      Object.entries(event.pathParameters ?? {}).map(([k, v]) => {
+        try {
+          return [k, decodeURIComponent(v ?? '')];
+        } catch {
+          throw new ValidationError(k, 'is not valid percent-encoded UTF-8');
+        }
+      }),
     );
     if (principal.kind === 'node') {
       if (!route.nodeMay) throw new ForbiddenError('a node token may only report its own host (PUT /nodes/{host})');
