@@ -16,7 +16,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['core/**/*.test.ts', 'agent/**/*.test.ts'] },
+        test: { name: 'unit', include: ['core/**/*.test.ts', 'agent/**/*.test.ts', 'functions/**/*.test.ts'] },
       },
       {
         extends: true,

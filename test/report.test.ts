@@ -293,8 +293,10 @@ describe('GET /nodes pages', () => {
   });
 
   it('answers 400, not 500, to a host that is not valid percent-encoding', async () => {
-    const r = await call<{ error: { code: string; details: { field: string } } }>('GET', '/nodes/%FF');
+    // serverless-offline refuses it before the function; API Gateway hands it over (functions/shared/http.test.ts).
+    const r = await fetch(`${stack().baseUrl}/nodes/%FF`, {
+      headers: { authorization: `Bearer ${stack().operatorToken}` },
+    });
     expect(r.status).toBe(400);
-    expect(r.body.error.details.field).toBe('host');
   });
 });

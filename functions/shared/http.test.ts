@@ -1,0 +1,63 @@
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { nodeToken, operatorToken } from '../../core/auth';
+import { httpHandler } from './http';
+
+const SECRET = 's';
+const handler = httpHandler(
+  () => SECRET,
+  [
+    { key: 'GET /nodes/{host}', run: async (req) => ({ status: 200, body: { host: req.params.host } }) },
+    { key: 'PUT /nodes/{host}', nodeMay: true, run: async () => ({ status: 200, body: {} }) },
+    {
+      key: 'GET /boom',
+      run: async () => {
+        throw new Error('secret internals');
+      },
+    },
+  ],
+);
+
+const event = (method: string, resource: string, host: string | undefined, token?: string) =>
+  ({
+    httpMethod: method,
+    resource,
+    path: resource,
+    headers: token ? { Authorization: `Bearer ${token}` } : {},
+    pathParameters: host === undefined ? null : { host },
+    queryStringParameters: null,
+    body: null,
+    isBase64Encoded: false,
+  }) as unknown as APIGatewayProxyEvent;
+
+const call = async (e: APIGatewayProxyEvent) => {
+  const r = await handler(e, { awsRequestId: 'req-1' } as Context);
+  return { status: r.statusCode, body: JSON.parse(r.body) };
+};
+
+describe('the HTTP wrapper (pure: a handler called with API Gateway events)', () => {
+  it('decodes path parameters, and answers 400 naming the field when they are not UTF-8', async () => {
+    expect(await call(event('GET', '/nodes/{host}', 'a%2Db', operatorToken(SECRET)))).toEqual({
+      status: 200,
+      body: { host: 'a-b' },
+    });
+    const bad = await call(event('GET', '/nodes/{host}', '%FF', operatorToken(SECRET)));
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: 'ValidationError', details: { field: 'host' } });
+  });
+
+  it('answers 401 without a token and 403 for a node token off its host or route', async () => {
+    expect((await call(event('GET', '/nodes/{host}', 'h'))).status).toBe(401);
+    expect((await call(event('PUT', '/nodes/{host}', 'other', nodeToken(SECRET, 'h')))).status).toBe(403);
+    expect((await call(event('GET', '/nodes/{host}', 'h', nodeToken(SECRET, 'h')))).status).toBe(403);
+    expect((await call(event('PUT', '/nodes/{host}', 'h', nodeToken(SECRET, 'h')))).status).toBe(200);
+  });
+
+  it('answers 500 to a bug without leaking its message, and 404 to an unknown route', async () => {
+    const r = await call(event('GET', '/boom', undefined, operatorToken(SECRET)));
+    expect(r.status).toBe(500);
+    expect(JSON.stringify(r.body)).not.toContain('secret internals');
+    expect(r.body.error.details.request_id).toBe('req-1');
+    expect((await call(event('GET', '/nope', undefined, operatorToken(SECRET)))).status).toBe(404);
+  });
+});
