@@ -112,6 +112,41 @@ describe('POST /schedule', () => {
     for (const h of hosts) expect((await call<Json>('GET', `/nodes/${h}`)).body.claims).toHaveLength(2);
   });
 
+  it('sees a change made after its last look: a host disabled by PATCH is skipped at once', async () => {
+    const { az, hosts } = await fleet(2, (i) => ({ memory_mb_used: [8_000, 16_000][i] }));
+    const best = hosts[0] as string;
+    expect((await schedule(request(az))).body.selections[0].host).toBe(best);
+    await call('PATCH', `/nodes/${best}`, { body: { disabled: true, disabled_reason: 'drain' } });
+    const r = await schedule(request(az));
+    expect(r.status).toBe(200);
+    expect(r.body.selections[0].host).toBe(hosts[1]);
+    // the by_change index carried the patch: a handful of items, not the table
+    expect(r.body.stats.items_read).toBeLessThan(50);
+    const d = (await call<Json>('GET', `/decisions/${r.body.decision_id}`)).body;
+    expect(d.rejections[best]).toMatchObject({ filter: 'ComputeFilter' });
+    expect(d.rejections[best].reason).toMatch(/disabled/);
+    expect(d.ranking[0].host).toBe(hosts[1]);
+    expect(d.ranking[0].weighers.map((w: Json) => w.weigher)).toEqual([
+      'RAMWeigher',
+      'CPUWeigher',
+      'DiskWeigher',
+      'IoOpsWeigher',
+      'NumInstancesWeigher',
+    ]);
+    expect(typeof d.host_state_age_ms).toBe('number');
+    expect(d.picks).toEqual(r.body.selections);
+    expect(d.claims).toHaveLength(1);
+  });
+
+  it('answers 409 InstanceAlreadyClaimed to a second schedule of the same instance on its host', async () => {
+    const { az } = await fleet(1);
+    const uuid = randomUUID();
+    expect((await schedule(request(az, { instance_uuids: [uuid] }))).status).toBe(200);
+    const again = await schedule(request(az, { instance_uuids: [uuid.toUpperCase()] }));
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('InstanceAlreadyClaimed');
+  });
+
   it('rejects bad input with 400 naming the field, and 404s an unknown decision', async () => {
     const bad = await schedule({ request_spec: { instance_type: { name: 'x', vcpus: -1 } } });
     expect(bad.status).toBe(400);

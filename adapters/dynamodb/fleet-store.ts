@@ -2,6 +2,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   ScanCommand,
   TransactWriteCommand,
@@ -115,7 +116,14 @@ export class DynamoFleetStore implements FleetStore {
       // request.ts caps num_instances well below this; a bug if reached.
       throw new Error(`a claim of ${updates.length} items does not fit one transaction`);
     }
-    if (updates.length === 1 && !put) return this.single(updates[0] as Update, hostClaims[0]?.host ?? '');
+    if (updates.length === 1) {
+      // One host, no group: a plain conditional UpdateItem. Racing claims on one
+      // item then queue up and each lands while there is room; as transactions
+      // they would cancel each other (TransactionConflict) and herd.
+      const r = await this.single(updates[0] as Update, hostClaims[0]?.host ?? '');
+      if (r.ok && put) await this.keepDecision(put);
+      return r;
+    }
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -132,6 +140,20 @@ export class DynamoFleetStore implements FleetStore {
       const conflictHosts = hostClaims.filter((_, i) => lost(i)).map((c) => c.host);
       const groupConflict = group ? lost(hostClaims.length) : false;
       return { ok: false, conflictHosts, groupConflict };
+    }
+  }
+
+  /**
+   * The decision of a claim that has landed. Failing to keep it must not fail
+   * the claim (the client would retry and claim twice): it is logged instead.
+   */
+  private async keepDecision(put: { TableName: string; Item: Record<string, unknown> }): Promise<void> {
+    try {
+      await this.db.send(new PutCommand(put));
+    } catch (e) {
+      console.error(
+        JSON.stringify({ level: 'ERROR', message: 'decision not stored', id: put.Item.id, error: String(e) }),
+      );
     }
   }
 
