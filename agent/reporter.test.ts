@@ -259,11 +259,13 @@ describe('the reporter loop against a real HTTP server', () => {
       intervalMs: 500,
       collect: async () => ({ ...FIGURES, vcpus_used: n++ % 3 }),
     });
-    await new Promise((r) => setTimeout(r, 1200));
+    const t0 = Date.now();
+    await waitFor(() => server.requests.length >= 3, 10_000, 'three attempts');
+    const elapsed = Date.now() - t0;
     await loop.stop();
-    // Reports at ~0, ~500 and ~1000 ms: never one per 20 ms poll.
-    expect(server.requests.length).toBeGreaterThanOrEqual(2);
-    expect(server.requests.length).toBeLessThanOrEqual(3);
+    // Three attempts need two intervals (≥ 1000 ms, less the first one's head start), however
+    // loaded the machine: never one per 20 ms poll although the figures change at every poll.
+    expect(elapsed).toBeGreaterThanOrEqual(900);
     expect(loop.lines[0]).toMatch(/status=401 reason=start retry_in=0\.5s error="Unauthorized: bad token"/);
   });
 
@@ -277,6 +279,8 @@ describe('the reporter loop against a real HTTP server', () => {
     expect(server.requests.length).toBe(1);
     figures = { ...figures, running_vms: 1, vcpus_used: 1 };
     await waitFor(() => server.requests.length === 2, 10_000, 'the change report');
+    // The log line follows the answer: wait for it before stopping the loop.
+    await waitFor(() => loop.lines.length >= 2, 10_000, 'the change report log line');
     await loop.stop();
     expect(sent(server.requests[1] as SeenRequest)).toMatchObject({ running_vms: 1, memory_mb_used: 1050 });
     expect(loop.lines[1]).toContain('reason=change');

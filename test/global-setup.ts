@@ -2,17 +2,10 @@ import type { TestProject } from 'vitest/node';
 import { type Stack, startStack } from '../scripts/lib/stack';
 
 /** What tests need to reach the stack this run started. */
-export interface StackInfo {
-  baseUrl: string;
-  snsUrl: string;
-  topicArn: string;
-  dynamodbUrl: string;
-  sqsUrl: string;
-  dlqUrl: string;
-  nodesTable: string;
-  operatorToken: string;
-  secret: string;
-}
+export type StackInfo = Pick<
+  Stack,
+  'baseUrl' | 'snsUrl' | 'topicArn' | 'dynamodbUrl' | 'sqsUrl' | 'dlqUrl' | 'nodesTable' | 'operatorToken'
+> & { secret: string };
 
 declare module 'vitest' {
   export interface ProvidedContext {

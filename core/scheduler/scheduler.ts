@@ -10,13 +10,13 @@
  * rejected it and why, and each survivor's weigher breakdown.
  */
 import { groupHostsOf, prepareRequest } from './context';
+import { compileChain, compileWeighers, firstReject, weighAll } from './dispatch';
 import { NoValidHostError } from './errors';
 import { ComputeFilter } from './filters/compute-filter';
 import { FILTERS, RESOURCE_FILTERS } from './filters/index';
 import { forgetGroups } from './group-index';
 import type { ResolvedOptions } from './options';
 import type { Filter, FilterContext, HostLimits, HostState, RequestSpec } from './types';
-import { weightMultiplier } from './weighers/index';
 import { normalizeInPlace } from './weighers/normalize';
 
 /** One weigher's part in a host's weight. */
@@ -153,9 +153,6 @@ interface Scratch {
   candidates: Int32Array;
   survivors: Int32Array;
   total: Float64Array;
-  work: Float64Array;
-  /** Per host: 0, or its first rejection as `code + pass × 32` (codes stay below 32). */
-  verdicts: Int32Array;
   cloned: Uint8Array;
   detail: Float64Array;
 }
@@ -170,13 +167,10 @@ const scratchFor = (n: number, nw: number): Scratch => {
       candidates: new Int32Array(cap),
       survivors: new Int32Array(cap),
       total: new Float64Array(cap),
-      work: new Float64Array(cap),
-      verdicts: new Int32Array(cap),
       cloned: new Uint8Array(cap),
       detail: new Float64Array(3 * Math.max(nw, 5) * cap),
     };
   }
-  scratch.verdicts.fill(0, 0, n);
   scratch.cloned.fill(0, 0, n);
   return scratch;
 };
@@ -217,7 +211,10 @@ export const schedule = (
   const weighers = opts.resolved.weighers;
   const rankingLimit = options.rankingLimit ?? Number.POSITIVE_INFINITY;
   const buf = scratchFor(n, weighers.length);
-  const { cloned, verdicts, survivors, total, work, detail } = buf;
+  const { cloned, survivors, total, detail } = buf;
+  // Per host: 0, or its first rejection as `code + pass × 32` (codes stay below 32). A fresh
+  // (zeroed) array, as the decision keeps it: cheaper than clearing scratch and copying it out.
+  const verdicts = new Int32Array(n);
   const group = request.group;
   // Hosts consumed from are copied on first pick; `clones` holds the copies, `cloned` marks them.
   const clones = new Map<number, HostState>();
@@ -235,9 +232,6 @@ export const schedule = (
   const chain: readonly Filter[] = (force.size > 0 ? RESOURCE_FILTERS : opts.resolved.filters).filter(
     (f) => !f.passesAll?.(request),
   );
-  const checks = chain.map(
-    (f) => f.passes ?? ((h: HostState, r: RequestSpec, c: FilterContext) => f.filter(h, r, c).pass),
-  );
   const labels = ['', ComputeFilter.name, IGNORE_HOSTS, FORCE_HOSTS, ...chain.map((f) => f.name)];
   if (labels.length > VERDICT_PASS)
     throw new Error(`schedule: at most ${VERDICT_PASS - CHAIN} filters fit a verdict code`);
@@ -246,17 +240,25 @@ export const schedule = (
   const codeCounts = new Array<number>(labels.length).fill(0);
 
   const candidates = buf.candidates;
+  const compiled = compileChain(chain);
+  const nf = chain.length;
+  // Nova's host manager steps before the filters; `undefined` host name sets cost nothing per host.
+  const preVerdict = (h: HostState): number => {
+    if (h.deleted) return DELETED;
+    if (ignore.size > 0 && ignore.has(h.host.toLowerCase())) return IGNORED;
+    if (force.size > 0 && !force.has(h.host.toLowerCase())) return NOT_FORCED;
+    return 0;
+  };
+  // Candidates of the next pass; pass 0 takes the whole fleet, checking pre-filters in the same walk.
   let m = 0;
-  for (let i = 0; i < n; i++) {
-    const h = hosts[i] as HostState;
-    let code = 0;
-    if (h.deleted) code = DELETED;
-    else if (ignore.size > 0 && ignore.has(h.host.toLowerCase())) code = IGNORED;
-    else if (force.size > 0 && !force.has(h.host.toLowerCase())) code = NOT_FORCED;
-    if (code === 0) candidates[m++] = i;
-    else {
-      verdicts[i] = code;
-      codeCounts[code] = (codeCounts[code] as number) + 1;
+  if (spec.num_instances < 1) {
+    for (let i = 0; i < n; i++) {
+      const code = preVerdict(hosts[i] as HostState);
+      if (code === 0) m++;
+      else {
+        verdicts[i] = code;
+        codeCounts[code] = (codeCounts[code] as number) + 1;
+      }
     }
   }
 
@@ -265,6 +267,8 @@ export const schedule = (
   const contexts: FilterContext[] = [];
   let ranking: RankedHost[] = [];
   let failed: Decision['failed'];
+  const cw = compileWeighers(weighers, opts);
+  const nw = weighers.length;
 
   for (let k = 0; k < spec.num_instances; k++) {
     const uuid = (spec.instance_uuids[k] ?? '').toLowerCase();
@@ -280,15 +284,33 @@ export const schedule = (
     // Filter. Consumption only ever shrinks what a host offers, so a host
     // rejected for one instance is never reconsidered for the next.
     let s = 0;
-    for (let c = 0; c < m; c++) {
-      const i = candidates[c] as number;
-      const h = hostAt(i);
-      let f = 0;
-      while (f < checks.length && (checks[f] as (typeof checks)[number])(h, spec, ctx)) f++;
-      if (f === checks.length) survivors[s++] = i;
-      else {
-        verdicts[i] = CHAIN + f + k * VERDICT_PASS;
-        codeCounts[CHAIN + f] = (codeCounts[CHAIN + f] as number) + 1;
+    if (k === 0) {
+      // Nothing is cloned yet: the caller's hosts, in one walk with the pre-filters.
+      for (let i = 0; i < n; i++) {
+        const h = hosts[i] as HostState;
+        const code = preVerdict(h);
+        if (code !== 0) {
+          verdicts[i] = code;
+          codeCounts[code] = (codeCounts[code] as number) + 1;
+          continue;
+        }
+        const f = nf === 0 ? 0 : firstReject(h, spec, ctx, compiled);
+        if (f === nf) survivors[s++] = i;
+        else {
+          verdicts[i] = CHAIN + f;
+          codeCounts[CHAIN + f] = (codeCounts[CHAIN + f] as number) + 1;
+        }
+      }
+    } else {
+      for (let c = 0; c < m; c++) {
+        const i = candidates[c] as number;
+        const h = (cloned[i] ? clones.get(i) : hosts[i]) as HostState;
+        const f = nf === 0 ? 0 : firstReject(h, spec, ctx, compiled);
+        if (f === nf) survivors[s++] = i;
+        else {
+          verdicts[i] = CHAIN + f + k * VERDICT_PASS;
+          codeCounts[CHAIN + f] = (codeCounts[CHAIN + f] as number) + 1;
+        }
       }
     }
     passes.push({ instance_uuid: spec.instance_uuids[k] ?? '', candidates: s, host: null });
@@ -299,28 +321,24 @@ export const schedule = (
     }
 
     // Weigh (Nova's get_weighed_objects: a lone host is not weighed, its weight is 0).
+    // Columns of `detail`: raw values, then normalized, then multipliers, one run of `s` per weigher.
+    const raws = detail.subarray(0, nw * s);
+    const norms = detail.subarray(nw * s, 2 * nw * s);
+    const mults = detail.subarray(2 * nw * s, 3 * nw * s);
+    weighAll(hosts, survivors, s, cloned, clones, spec, cw, raws, mults);
     total.fill(0, 0, s);
-    const keep = k === 0 && rankingLimit > 0;
-    const nw = weighers.length;
-    // Pass 0 keeps every weigher's raw, normalized and multiplier per host for the ranking.
-    const raws = keep ? detail.subarray(0, nw * s) : undefined;
-    const norms = keep ? detail.subarray(nw * s, 2 * nw * s) : undefined;
-    const mults = keep ? detail.subarray(2 * nw * s, 3 * nw * s) : undefined;
     for (let wi = 0; wi < nw; wi++) {
       const w = weighers[wi] as (typeof weighers)[number];
-      for (let j = 0; j < s; j++) work[j] = w.weigh(hostAt(survivors[j] as number), spec);
-      if (raws) raws.set(work.subarray(0, s), wi * s);
-      if (s > 1) normalizeInPlace(work, s, w.minval, w.maxval);
-      else work[0] = 0;
-      if (norms) norms.set(work.subarray(0, s), wi * s);
-      const global = opts[w.multiplierKey];
+      const col = wi * s;
+      const norm = norms.subarray(col, col + s);
+      norm.set(raws.subarray(col, col + s));
+      if (s > 1) normalizeInPlace(norm, s, w.minval, w.maxval);
+      else norm[0] = 0;
       for (let j = 0; j < s; j++) {
-        const mult = weightMultiplier(hostAt(survivors[j] as number), w, global);
-        if (mults) mults[wi * s + j] = mult;
-        total[j] = (total[j] as number) + mult * (work[j] as number);
+        total[j] = (total[j] as number) + (mults[col + j] as number) * (norm[j] as number);
       }
     }
-    if (raws && norms && mults) {
+    if (k === 0 && rankingLimit > 0) {
       ranking = rankSurvivors(s, total, rankingLimit, (j, weight) => {
         const parts: WeigherContribution[] = new Array(nw);
         for (let wi = 0; wi < nw; wi++) {
@@ -360,9 +378,8 @@ export const schedule = (
     m = s;
   }
 
-  // The scratch buffers are reused by the next call: the decision keeps copies (typed copies are
-  // cheap; a plain array of thousands of entries is not).
-  const kept = verdicts.slice(0, n);
+  // `verdicts` is this call's own array (not scratch): the decision keeps it for `rejections`.
+  const kept = verdicts;
 
   // Counts by filter name (ComputeFilter may count deleted nodes and chain rejections).
   const counts = new Map<string, number>();
