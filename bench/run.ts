@@ -69,6 +69,13 @@ const doc = [
         '',
         throughputTable(e2e.throughput),
         '',
+        'Reading it: a claim is at least one conditional UpdateItem of a node item (about 1 KB, kept in the',
+        '`by_change` index, whose key attribute every write moves) plus the by_change query and the decision',
+        'PutItem. The "small item" column is the bare DynamoDB Local rate on items outside any index; the',
+        '"node item" column is the same conditional UpdateItem on node items, the real floor of a claim.',
+        'The HTTP row also pays serverless-offline (hapi, a worker thread per concurrent invocation) on the',
+        'same two cores as DynamoDB Local (Java) and the client.',
+        '',
       ]
     : []),
 ].join('\n');

@@ -156,13 +156,13 @@ const WEIGHER_KINDS = new Map<Weigher, number>(
   [RAMWeigher, CPUWeigher, DiskWeigher, IoOpsWeigher, NumInstancesWeigher].map((w, i) => [w, i + 1]),
 );
 
-/** The weighers of a call, ready for `weighAll`. */
+/** The weighers of a call, ready for `weighHost`. */
 export interface CompiledWeighers {
   weighers: readonly Weigher[];
   kinds: Uint8Array;
   keys: readonly WeightMultiplierKey[];
-  /** The global multiplier of each weigher (the option). */
-  globals: Float64Array;
+  /** The global multiplier of each weigher (the option, as given). */
+  globals: readonly number[];
 }
 
 export const compileWeighers = (
@@ -172,59 +172,53 @@ export const compileWeighers = (
   weighers,
   kinds: Uint8Array.from(weighers, (w) => WEIGHER_KINDS.get(w) ?? 0),
   keys: weighers.map((w) => w.multiplierKey),
-  globals: Float64Array.from(weighers, (w) => opts[w.multiplierKey]),
+  globals: weighers.map((w) => opts[w.multiplierKey]),
 });
 
 /**
- * Every weigher's raw value and multiplier for the survivors `survivors[0..s)`
- * (fleet indices; the scheduler's own copy where `cloned` says so), in one
- * walk over them (a host is read once, not twice per weigher: at 100k
- * hosts each walk is a trip to main memory). Weigher `wi`'s column starts at
- * `wi × s` in `raws` and `mults`. The multiplier is `weightMultiplier`'s: the
+ * Every weigher's raw value and multiplier for host `h`, written at `j` of each
+ * weigher's column (weigher `wi`'s column starts at `wi × stride` in `raws` and
+ * `mults`). The scheduler calls it as soon as a host passes the filters, while
+ * the host is still in cache: at 100k hosts, walking them again per weigher is a
+ * trip to main memory each time. The multiplier is `weightMultiplier`'s: the
  * node's override, else the global option.
  */
-export const weighAll = (
-  hosts: readonly HostState[],
-  survivors: Int32Array,
-  s: number,
-  cloned: Uint8Array,
-  clones: ReadonlyMap<number, HostState>,
+export const weighHost = (
+  h: HostState,
   spec: RequestSpec,
   cw: CompiledWeighers,
   raws: Float64Array,
   mults: Float64Array,
+  j: number,
+  stride: number,
 ): void => {
   const { weighers, kinds, keys, globals } = cw;
   const nw = kinds.length;
-  for (let j = 0; j < s; j++) {
-    const i = survivors[j] as number;
-    const h = (cloned[i] ? clones.get(i) : hosts[i]) as HostState;
-    const overrides = h.weight_multipliers;
-    for (let wi = 0; wi < nw; wi++) {
-      let raw: number;
-      switch (kinds[wi]) {
-        case 1:
-          raw = ramWeigh(h, spec);
-          break;
-        case 2:
-          raw = cpuWeigh(h, spec);
-          break;
-        case 3:
-          raw = diskWeigh(h, spec);
-          break;
-        case 4:
-          raw = ioOpsWeigh(h, spec);
-          break;
-        case 5:
-          raw = numInstancesWeigh(h, spec);
-          break;
-        default:
-          raw = (weighers[wi] as Weigher).weigh(h, spec);
-      }
-      const at = wi * s + j;
-      raws[at] = raw;
-      const global = globals[wi] as number;
-      mults[at] = overrides === NO_OVERRIDES ? global : (overrides[keys[wi] as WeightMultiplierKey] ?? global);
+  const overrides = h.weight_multipliers;
+  for (let wi = 0; wi < nw; wi++) {
+    let raw: number;
+    switch (kinds[wi]) {
+      case 1:
+        raw = ramWeigh(h, spec);
+        break;
+      case 2:
+        raw = cpuWeigh(h, spec);
+        break;
+      case 3:
+        raw = diskWeigh(h, spec);
+        break;
+      case 4:
+        raw = ioOpsWeigh(h, spec);
+        break;
+      case 5:
+        raw = numInstancesWeigh(h, spec);
+        break;
+      default:
+        raw = (weighers[wi] as Weigher).weigh(h, spec);
     }
+    const at = wi * stride + j;
+    raws[at] = raw;
+    const global = globals[wi] as number;
+    mults[at] = overrides === NO_OVERRIDES ? global : (overrides[keys[wi] as WeightMultiplierKey] ?? global);
   }
 };

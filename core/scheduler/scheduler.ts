@@ -10,7 +10,7 @@
  * rejected it and why, and each survivor's weigher breakdown.
  */
 import { groupHostsOf, prepareRequest } from './context';
-import { compileChain, compileWeighers, firstReject, weighAll } from './dispatch';
+import { compileChain, compileWeighers, firstReject, weighHost } from './dispatch';
 import { NoValidHostError } from './errors';
 import { ComputeFilter } from './filters/compute-filter';
 import { FILTERS, RESOURCE_FILTERS } from './filters/index';
@@ -213,8 +213,15 @@ export const schedule = (
   const buf = scratchFor(n, weighers.length);
   const { cloned, survivors, total, detail } = buf;
   // Per host: 0, or its first rejection as `code + pass × 32` (codes stay below 32). A fresh
-  // (zeroed) array, as the decision keeps it: cheaper than clearing scratch and copying it out.
-  const verdicts = new Int32Array(n);
+  // (zeroed) array, as the decision keeps it: cheaper than clearing scratch and copying it out,
+  // and as narrow as the number of passes allows (fewer fresh pages to fault in at 100k hosts).
+  const lastPass = Math.ceil(spec.num_instances);
+  const verdicts: Uint8Array | Uint16Array | Int32Array =
+    lastPass <= 256 / VERDICT_PASS
+      ? new Uint8Array(n)
+      : lastPass <= 65536 / VERDICT_PASS
+        ? new Uint16Array(n)
+        : new Int32Array(n);
   const group = request.group;
   // Hosts consumed from are copied on first pick; `clones` holds the copies, `cloned` marks them.
   const clones = new Map<number, HostState>();
@@ -242,16 +249,17 @@ export const schedule = (
   const candidates = buf.candidates;
   const compiled = compileChain(chain);
   const nf = chain.length;
-  // Nova's host manager steps before the filters; `undefined` host name sets cost nothing per host.
+  // Nova's host manager steps before the filters (empty name sets cost nothing per host).
   const preVerdict = (h: HostState): number => {
     if (h.deleted) return DELETED;
     if (ignore.size > 0 && ignore.has(h.host.toLowerCase())) return IGNORED;
     if (force.size > 0 && !force.has(h.host.toLowerCase())) return NOT_FORCED;
     return 0;
   };
-  // Candidates of the next pass; pass 0 takes the whole fleet, checking pre-filters in the same walk.
+  // Candidates of the next pass. Pass 0 walks the whole fleet and applies the pre-filters in the
+  // same walk (one trip over the host objects, not two); without any pass they run alone.
   let m = 0;
-  if (spec.num_instances < 1) {
+  if (!(spec.num_instances > 0)) {
     for (let i = 0; i < n; i++) {
       const code = preVerdict(hosts[i] as HostState);
       if (code === 0) m++;
@@ -283,6 +291,12 @@ export const schedule = (
 
     // Filter. Consumption only ever shrinks what a host offers, so a host
     // rejected for one instance is never reconsidered for the next.
+    // Weigher columns of `detail` (raw values, normalized, multipliers), each `stride` long:
+    // a column holds at most this pass's candidates.
+    const stride = k === 0 ? n : m;
+    const raws = detail.subarray(0, nw * stride);
+    const norms = detail.subarray(nw * stride, 2 * nw * stride);
+    const mults = detail.subarray(2 * nw * stride, 3 * nw * stride);
     let s = 0;
     if (k === 0) {
       // Nothing is cloned yet: the caller's hosts, in one walk with the pre-filters.
@@ -295,8 +309,10 @@ export const schedule = (
           continue;
         }
         const f = nf === 0 ? 0 : firstReject(h, spec, ctx, compiled);
-        if (f === nf) survivors[s++] = i;
-        else {
+        if (f === nf) {
+          weighHost(h, spec, cw, raws, mults, s, stride);
+          survivors[s++] = i;
+        } else {
           verdicts[i] = CHAIN + f;
           codeCounts[CHAIN + f] = (codeCounts[CHAIN + f] as number) + 1;
         }
@@ -306,8 +322,10 @@ export const schedule = (
         const i = candidates[c] as number;
         const h = (cloned[i] ? clones.get(i) : hosts[i]) as HostState;
         const f = nf === 0 ? 0 : firstReject(h, spec, ctx, compiled);
-        if (f === nf) survivors[s++] = i;
-        else {
+        if (f === nf) {
+          weighHost(h, spec, cw, raws, mults, s, stride);
+          survivors[s++] = i;
+        } else {
           verdicts[i] = CHAIN + f + k * VERDICT_PASS;
           codeCounts[CHAIN + f] = (codeCounts[CHAIN + f] as number) + 1;
         }
@@ -320,16 +338,12 @@ export const schedule = (
       break;
     }
 
-    // Weigh (Nova's get_weighed_objects: a lone host is not weighed, its weight is 0).
-    // Columns of `detail`: raw values, then normalized, then multipliers, one run of `s` per weigher.
-    const raws = detail.subarray(0, nw * s);
-    const norms = detail.subarray(nw * s, 2 * nw * s);
-    const mults = detail.subarray(2 * nw * s, 3 * nw * s);
-    weighAll(hosts, survivors, s, cloned, clones, spec, cw, raws, mults);
+    // Weigh (Nova's get_weighed_objects: a lone host is not weighed, its weight is 0); the raw
+    // values and multipliers were taken as the survivors passed.
     total.fill(0, 0, s);
     for (let wi = 0; wi < nw; wi++) {
       const w = weighers[wi] as (typeof weighers)[number];
-      const col = wi * s;
+      const col = wi * stride;
       const norm = norms.subarray(col, col + s);
       norm.set(raws.subarray(col, col + s));
       if (s > 1) normalizeInPlace(norm, s, w.minval, w.maxval);
@@ -342,11 +356,11 @@ export const schedule = (
       ranking = rankSurvivors(s, total, rankingLimit, (j, weight) => {
         const parts: WeigherContribution[] = new Array(nw);
         for (let wi = 0; wi < nw; wi++) {
-          const normalized = norms[wi * s + j] as number;
-          const multiplier = mults[wi * s + j] as number;
+          const normalized = norms[wi * stride + j] as number;
+          const multiplier = mults[wi * stride + j] as number;
           parts[wi] = {
             weigher: (weighers[wi] as (typeof weighers)[number]).name,
-            raw: raws[wi * s + j] as number,
+            raw: raws[wi * stride + j] as number,
             normalized,
             multiplier,
             // `+ 0` turns −0 (a negative multiplier times 0) into 0.
