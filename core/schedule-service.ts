@@ -5,12 +5,12 @@
  * choose well, and a lost race re-reads the hosts it lost on and tries again.
  */
 import { NotFoundError, QmError } from './errors';
-import type { Claim } from './nodes';
+import { type Claim, claimedTotals } from './nodes';
 import type { ClaimOutcome, DecisionStore, FleetStore, GroupClaim, HostClaim, Resources, StoredNode } from './ports';
 import { hostStateFromNode } from './scheduler/host-state';
 import type { ResolvedOptions } from './scheduler/options';
 import { needsInstanceUuids, type ScheduleRequest, toRequestSpec } from './scheduler/request';
-import { type Decision, noValidHostError, schedule } from './scheduler/scheduler';
+import { claimAmounts, type Decision, noValidHostError, schedule } from './scheduler/scheduler';
 import type { HostState, RequestSpec } from './scheduler/types';
 
 /** The scheduler's in-memory copy of the fleet. */
@@ -100,55 +100,53 @@ const roomOf = (h: HostState): Resources => ({
   disk_gb: Math.floor((h.limits.disk_gb * 1024 - (h.total_usable_disk_gb * 1024 - h.free_disk_mb)) / 1024),
 });
 
-const claimFor = (spec: RequestSpec, uuid: string, nowMs: number, ttlS: number): Claim => {
-  const f = spec.instance_type;
-  return {
-    instance_uuid: uuid,
-    vcpus: f.vcpus,
-    memory_mb: f.memory_mb,
-    disk_gb: f.root_gb + f.ephemeral_gb + Math.ceil(f.swap / 1024),
-    ...(spec.scheduler_hints.group ? { group: spec.scheduler_hints.group } : {}),
-    claimed_at: new Date(nowMs).toISOString(),
-    expires_at: new Date(nowMs + ttlS * 1000).toISOString(),
-  };
-};
+/** A picked host as the scheduler saw it, and as it was stored. */
+export interface PickedHost {
+  state: HostState;
+  stored: StoredNode;
+}
 
 /**
  * The claims of a decision, one conditional update per host: the bound lets
  * other schedulers' claims land beside ours as long as the sum still fits,
- * and voids ours if a report changed the baseline (`seq`).
+ * and voids ours if a report, patch or delete changed the node (`baseline`).
  */
 export const hostClaimsOf = (
   decision: Decision,
   spec: RequestSpec,
-  states: Map<string, HostState>,
-  stored: Map<string, StoredNode>,
+  picked: Map<string, PickedHost>,
   nowMs: number,
   ttlS: number,
 ): HostClaim[] => {
   const byHost = new Map<string, Claim[]>();
   for (const p of decision.picks) {
+    const { state } = picked.get(p.host) as PickedHost;
+    const { vcpus, memory_mb, disk_gb, group } = claimAmounts(state, spec, p.instance_uuid);
     const list = byHost.get(p.host) ?? [];
-    list.push(claimFor(spec, p.instance_uuid, nowMs, ttlS));
+    list.push({
+      instance_uuid: p.instance_uuid,
+      vcpus,
+      memory_mb,
+      disk_gb,
+      ...(group ? { group } : {}),
+      claimed_at: new Date(nowMs).toISOString(),
+      expires_at: new Date(nowMs + ttlS * 1000).toISOString(),
+    });
     byHost.set(p.host, list);
   }
   return [...byHost.entries()].map(([host, claims]) => {
-    const h = states.get(host) as HostState;
-    const s = stored.get(host) as StoredNode;
-    const add = claims.reduce(
-      (t, c) => ({ vcpus: t.vcpus + c.vcpus, memory_mb: t.memory_mb + c.memory_mb, disk_gb: t.disk_gb + c.disk_gb }),
-      { vcpus: 0, memory_mb: 0, disk_gb: 0 },
-    );
-    const room = roomOf(h);
+    const { state, stored } = picked.get(host) as PickedHost;
+    const add = claimedTotals(claims);
+    const room = roomOf(state);
     return {
       host,
-      baseline: s.baseline,
+      baseline: stored.baseline,
       add,
       claims,
       maxClaimedBefore: {
-        vcpus: bound(s.claimed.vcpus + room.vcpus - add.vcpus),
-        memory_mb: bound(s.claimed.memory_mb + room.memory_mb - add.memory_mb),
-        disk_gb: bound(s.claimed.disk_gb + room.disk_gb - add.disk_gb),
+        vcpus: bound(stored.claimed.vcpus + room.vcpus - add.vcpus),
+        memory_mb: bound(stored.claimed.memory_mb + room.memory_mb - add.memory_mb),
+        disk_gb: bound(stored.claimed.disk_gb + room.disk_gb - add.disk_gb),
       },
     };
   });
@@ -221,13 +219,9 @@ export const scheduleRequest = async (
     const groupHosts = group && policy ? await timed('refresh_ms', () => deps.store.groupHosts(group)) : [];
     if (group && policy) itemsRead += 1;
     const now = deps.now();
-    const stored = new Map<string, StoredNode>();
     const states: HostState[] = [];
     await timed('build_ms', () => {
-      for (const n of fleet.nodes) {
-        stored.set(n.record.host, n);
-        states.push(deps.hostStates.stateOf(n, now));
-      }
+      for (const n of fleet.nodes) states.push(deps.hostStates.stateOf(n, now));
       markGroupHosts(states, group, groupHosts);
     });
     // A dry run returns every survivor's breakdown; a stored decision keeps the best rankingLimit.
@@ -265,12 +259,13 @@ export const scheduleRequest = async (
       };
     }
 
-    const stateByHost = new Map<string, HostState>();
-    for (const p of decision.picks) {
-      const h = states.find((x) => x.host === p.host);
-      if (h) stateByHost.set(p.host, h);
-    }
-    const hostClaims = hostClaimsOf(decision, spec, stateByHost, stored, now, deps.opts.claim_ttl);
+    // states[i] is fleet.nodes[i]'s state: one pass finds both for the picked hosts.
+    const pickedNames = new Set(decision.picks.map((p) => p.host));
+    const picked = new Map<string, PickedHost>();
+    fleet.nodes.forEach((n, i) => {
+      if (pickedNames.has(n.record.host)) picked.set(n.record.host, { state: states[i] as HostState, stored: n });
+    });
+    const hostClaims = hostClaimsOf(decision, spec, picked, now, deps.opts.claim_ttl);
     const groupClaim: GroupClaim | undefined =
       group && policy
         ? { group, policy, hosts: hostClaims.map((c) => c.host), instanceUuids: [...spec.instance_uuids] }
