@@ -6,11 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeToken } from '../core/auth';
 import { type Stack, startStack, stopChild } from '../scripts/lib/stack';
 
-// A stack of its own: this test stops the API under the agent, which the shared stack's other tests must not see.
+// A stack of its own: the outage test stops the API under the agent, and the expiry test needs a
+// claim_ttl of seconds; the shared stack's other tests must see neither.
 let stack: Stack;
 let agent: ChildProcess | undefined;
 const SECRET = 'agent-outage-secret';
 const HOST = 'outage-host';
+const CLAIM_TTL_S = 3;
 
 const readNode = async () => {
   const r = await fetch(`${stack.baseUrl}/nodes/${HOST}`, {
@@ -29,7 +31,7 @@ const until = async <T>(what: string, f: () => Promise<T | undefined>, timeoutMs
   throw new Error(`timed out waiting for ${what}`);
 };
 
-describe('the agent, when the API goes away and comes back', () => {
+describe('on a stack of its own', () => {
   beforeAll(async () => {
     stack = await startStack({
       stage: 'outage',
@@ -40,6 +42,7 @@ describe('the agent, when the API goes away and comes back', () => {
       lambdaPort: 3402,
       secret: SECRET,
       buildDir: '.esbuild-outage',
+      env: { QM_CLAIM_TTL: String(CLAIM_TTL_S) },
     });
   }, 180_000);
 
@@ -48,7 +51,7 @@ describe('the agent, when the API goes away and comes back', () => {
     await stack?.stop();
   });
 
-  it('keeps running, backs off, and reports again once the API is back', async () => {
+  it('the agent keeps running, backs off, and reports again once the API is back', async () => {
     let log = '';
     agent = spawn(
       process.execPath,
@@ -91,4 +94,63 @@ describe('the agent, when the API goes away and comes back', () => {
     expect(Date.parse(after.updated_at)).toBeGreaterThan(Date.parse(first.updated_at));
     expect(agent.exitCode).toBeNull();
   }, 180_000);
+
+  it('lets a claim that nothing confirms expire after claim_ttl (rule 4)', async () => {
+    const host = 'expiry-host';
+    const az = 'expiry-az';
+    const headers = (token: string) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
+    const put = await fetch(`${stack.baseUrl}/nodes/${host}`, {
+      method: 'PUT',
+      headers: headers(nodeToken(SECRET, host)),
+      body: JSON.stringify({
+        hypervisor_hostname: host,
+        hypervisor_type: 'QEMU',
+        hypervisor_version: 6_002_000,
+        cpu_info: {
+          arch: 'x86_64',
+          vendor: 'v',
+          model: 'm',
+          features: [],
+          topology: { sockets: 1, cores: 4, threads: 1 },
+        },
+        vcpus: 4,
+        memory_mb: 4096,
+        local_gb: 100,
+        vcpus_used: 0,
+        memory_mb_used: 0,
+        local_gb_used: 0,
+        disk_available_least: 100,
+        running_vms: 0,
+        current_workload: 0,
+        availability_zone: az,
+        seq: 1,
+        reported_at: new Date().toISOString(),
+      }),
+    });
+    expect(put.status).toBe(200);
+    const node = async () =>
+      (await (await fetch(`${stack.baseUrl}/nodes/${host}`, { headers: headers(stack.operatorToken) })).json()) as {
+        free_ram_mb: number;
+        claims: unknown[];
+      };
+    const schedule = () =>
+      fetch(`${stack.baseUrl}/schedule`, {
+        method: 'POST',
+        headers: headers(stack.operatorToken),
+        body: JSON.stringify({
+          request_spec: {
+            instance_type: { name: 'big', vcpus: 1, memory_mb: 3000, root_gb: 1 },
+            instance_properties: { availability_zone: az },
+          },
+        }),
+      });
+    // 4096 − 512 reserved = 3584 MB: room for one 3000 MB instance, not two.
+    expect((await schedule()).status).toBe(200);
+    expect((await node()).claims).toHaveLength(1);
+    expect((await node()).free_ram_mb).toBe(4096 - 3000);
+    expect((await schedule()).status).toBe(409);
+    await new Promise((r) => setTimeout(r, CLAIM_TTL_S * 1000 + 500));
+    expect(await node()).toMatchObject({ claims: [], free_ram_mb: 4096 });
+    expect((await schedule()).status).toBe(200);
+  }, 60_000);
 });
