@@ -42,7 +42,7 @@ const storm = async (total: number, parallel: number, make: () => unknown) => {
 describe('concurrent schedulers', { timeout: 180_000 }, () => {
   it('never over-commit a node, and fill it exactly', async () => {
     const { az, hosts } = await smallFleet(4);
-    const answers = await storm(48, 12, () => body(az));
+    const answers = await storm(48, 8, () => body(az));
     expect(answers.every((a) => a.status === 200 || a.status === 409)).toBe(true);
     // Whatever lost a race may have given up; fill the rest one by one.
     for (let i = 0; i < 40; i++) {
@@ -68,7 +68,7 @@ describe('concurrent schedulers', { timeout: 180_000 }, () => {
   it('never put two members of an anti-affinity group on one host, even racing', async () => {
     const { az, hosts } = await smallFleet(5);
     const group = `g-${randomUUID().slice(0, 8)}`;
-    const answers = await storm(12, 12, () => body(az, { group, group_policy: 'anti-affinity' }));
+    const answers = await storm(12, 8, () => body(az, { group, group_policy: 'anti-affinity' }));
     const placed = answers.filter((a) => a.status === 200).map((a) => a.body.selections[0].host);
     expect(new Set(placed).size).toBe(placed.length);
     expect(placed.length).toBeLessThanOrEqual(5);

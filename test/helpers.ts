@@ -22,6 +22,8 @@ export const call = async <T = Record<string, unknown>>(
   const r = await fetch(`${s.baseUrl}${path}`, {
     method,
     headers,
+    // A request that never answers fails here, naming itself, instead of timing out the whole test.
+    signal: AbortSignal.timeout(90_000),
     body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
   });
   const text = await r.text();

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEV_SECRET } from '../../adapters/config';
 import { operatorToken } from '../../core/auth';
@@ -158,8 +158,11 @@ export const startStack = async (o: StackOptions): Promise<Stack> => {
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       });
+      // serverless-offline's own output, kept for a post-mortem: .qm/offline-<port>.log
+      const logFile = resolve(`.qm/offline-${o.httpPort}.log`);
       const keep = (d: Buffer) => {
         apiLog = (apiLog + d.toString()).slice(-20_000);
+        appendFileSync(logFile, d);
       };
       api.stdout?.on('data', keep);
       api.stderr?.on('data', keep);
