@@ -8,8 +8,9 @@ export const documentClient = (region: string, endpoint?: string): DynamoDBDocum
       region,
       ...(endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
       maxAttempts: 3,
-      // A stalled socket must fail and be retried, not hold the invocation until Lambda's timeout.
-      requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
+      // A stalled socket must fail and be retried, not hold the invocation until Lambda's timeout
+      // (without throwOnRequestTimeout the SDK only logs a warning and waits on).
+      requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
     }),
     { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } },
   );

@@ -15,6 +15,7 @@ export class SqsDeadLetters implements DeadLetters {
   ) {
     this.sqs = new SQSClient({
       region,
+      requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
       ...(endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
     });
   }
