@@ -62,10 +62,3 @@ export class StaleReportError extends QmError {
     );
   }
 }
-
-/** 501: a route whose issue has not landed yet. */
-export class NotImplementedError extends QmError {
-  constructor(what: string) {
-    super(501, 'NotImplemented', `${what} is not implemented yet`);
-  }
-}
