@@ -13,6 +13,7 @@ const EnvSchema = z.object({
   QM_DECISIONS_TABLE: z.string().min(3).optional(),
   QM_DECISION_TTL: int(7 * 24 * 3600, 60),
   QM_FLEET_RESCAN_S: int(300, 1),
+  QM_FLEET_REFRESH_MS: int(0, 0),
   QM_MAX_CLAIM_ATTEMPTS: int(5, 1),
   QM_DECISION_RANKING_LIMIT: int(100, 0),
   QM_DYNAMODB_ENDPOINT: z.string().optional(),
@@ -33,6 +34,8 @@ export type Config = {
   decisionsTable: string | undefined;
   decisionTtlS: number;
   fleetRescanS: number;
+  /** How long a container may reuse its fleet copy without reading the changes (0: every request). */
+  fleetRefreshMs: number;
   maxClaimAttempts: number;
   decisionRankingLimit: number;
   dynamodbEndpoint: string | undefined;
@@ -73,6 +76,7 @@ export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     decisionsTable: e.QM_DECISIONS_TABLE,
     decisionTtlS: e.QM_DECISION_TTL,
     fleetRescanS: e.QM_FLEET_RESCAN_S,
+    fleetRefreshMs: e.QM_FLEET_REFRESH_MS,
     maxClaimAttempts: e.QM_MAX_CLAIM_ATTEMPTS,
     decisionRankingLimit: e.QM_DECISION_RANKING_LIMIT,
     dynamodbEndpoint: e.QM_DYNAMODB_ENDPOINT,

@@ -13,7 +13,7 @@ export const makeScheduleDeps = (config: Config, opts: ResolvedOptions): Schedul
   const db = documentClient(config.region, config.dynamodbEndpoint);
   const store = new DynamoFleetStore(db, config.nodesTable, config.decisionsTable);
   return {
-    fleet: new CachedFleet(store, config.fleetRescanS * 1000),
+    fleet: new CachedFleet(store, config.fleetRescanS * 1000, Date.now, config.fleetRefreshMs),
     hostStates: new HostStateCache(opts),
     store,
     decisions: new DynamoDecisionStore(db, config.decisionsTable),

@@ -68,7 +68,10 @@ export interface GroupClaim {
 }
 
 /** The outcome of an atomic claim: all of it, or none and which hosts (or the group) refused. */
-export type ClaimOutcome = { ok: true } | { ok: false; conflictHosts: string[]; groupConflict: boolean };
+/** `stored`: the claimed nodes as the write left them, when the store can tell (a single UpdateItem can). */
+export type ClaimOutcome =
+  | { ok: true; stored?: StoredNode[] }
+  | { ok: false; conflictHosts: string[]; groupConflict: boolean };
 
 /** Storage the scheduler uses; exactly one implementation (adapters/dynamodb). */
 export interface FleetStore {

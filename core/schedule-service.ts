@@ -16,9 +16,11 @@ import type { HostState, RequestSpec } from './scheduler/types';
 /** The scheduler's in-memory copy of the fleet. */
 export interface Fleet {
   /** Brings the copy up to date; returns the nodes and how many items it read. */
-  refresh(): Promise<{ nodes: StoredNode[]; itemsRead: number; ageMs: number }>;
+  refresh(opts?: { fresh?: boolean }): Promise<{ nodes: StoredNode[]; itemsRead: number; ageMs: number }>;
   /** Replaces one host's copy after a re-read (a lost claim). */
   update(node: StoredNode): void;
+  /** The next refresh must read what changed, whatever the refresh interval says. */
+  invalidate(): void;
 }
 
 export interface ScheduleDeps {
@@ -214,7 +216,8 @@ export const scheduleRequest = async (
   const lost: string[] = [];
 
   for (let attempt = 1; ; attempt++) {
-    const fleet = await timed('refresh_ms', () => deps.fleet.refresh());
+    // A dry run answers "what would happen now": it always reads what changed.
+    const fleet = await timed('refresh_ms', () => deps.fleet.refresh({ fresh: req.dry_run || attempt > 1 }));
     itemsRead += fleet.itemsRead;
     const groupHosts = group && policy ? await timed('refresh_ms', () => deps.store.groupHosts(group)) : [];
     if (group && policy) itemsRead += 1;
@@ -279,6 +282,9 @@ export const scheduleRequest = async (
     };
     const outcome: ClaimOutcome = await timed('claim_ms', () => deps.store.claim(hostClaims, groupClaim, now, record));
     if (outcome.ok) {
+      // Our own claims, so the next request of this container sees them without a read.
+      if (outcome.stored) for (const n of outcome.stored) deps.fleet.update(n);
+      else deps.fleet.invalidate();
       return {
         decision_id: id,
         selections: decision.picks,

@@ -2,10 +2,14 @@
  * `npx qm token node <host>` / `npx qm token operator`: print a bearer token.
  * The secret: QM_SECRET, else the SSM parameter given by --ssm-parameter (a
  * deployed stage), else the local stack's documented development secret.
+ *
+ * `npx qm dlq list`: the messages the notify function parked in its
+ * dead-letter queue, read without consuming them.
  */
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { Command } from 'commander';
 import { DEV_SECRET } from '../adapters/config';
+import { type DeadLetter, SqsDeadLetters } from '../adapters/sqs/dead-letters';
 import { nodeToken, operatorToken } from '../core/auth';
 import { HOST_PATTERN } from '../core/schema';
 
@@ -21,7 +25,7 @@ const secretFrom = async (opts: { ssmParameter?: string; region?: string }): Pro
   return DEV_SECRET;
 };
 
-const program = new Command('qm').description('Quartermaster operator tools');
+const program: Command = new Command('qm').description('Quartermaster operator tools');
 const token = program
   .command('token')
   .description('print a bearer token')
@@ -40,4 +44,54 @@ token
   .action(async () => {
     console.log(operatorToken(await secretFrom(token.opts())));
   });
+
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+/** The region in a queue URL such as https://sqs.eu-west-1.amazonaws.com/123456789012/name. */
+const regionOf = (url: URL): string | undefined => /^sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(url.hostname)?.[1];
+const oneLine = (s: string, max = 120) => {
+  const flat = s.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+};
+const describeLetter = (m: DeadLetter) =>
+  [
+    m.sent_at ?? '-',
+    m.reason || '-',
+    ...(m.attributes.message_id ? [`message_id=${m.attributes.message_id}`] : []),
+    oneLine(m.body),
+  ].join('  ');
+
+const dlq = program.command('dlq').description("the notify function's dead-letter queue");
+dlq
+  .command('list')
+  .description('list the parked messages, oldest first, without consuming them')
+  .option('--queue-url <url>', 'the dead-letter queue (default: $QM_DLQ_URL)')
+  .option('--endpoint <url>', 'the SQS endpoint (default: $QM_SQS_ENDPOINT, else the origin of a local queue URL)')
+  .option('--region <region>', "AWS region (default: the queue URL's, else $AWS_REGION, else us-east-1)")
+  .option('--json', 'print a JSON array of {id, reason, attributes, body, sent_at}')
+  .action(async (opts: { queueUrl?: string; endpoint?: string; region?: string; json?: boolean }) => {
+    const queueUrl = opts.queueUrl || process.env.QM_DLQ_URL;
+    if (!queueUrl) {
+      program.error('qm: no dead-letter queue: pass --queue-url URL or set QM_DLQ_URL', { exitCode: 2 });
+    }
+    let url: URL;
+    try {
+      url = new URL(queueUrl);
+    } catch {
+      program.error(`qm: ${queueUrl} is not a queue URL`, { exitCode: 2 });
+    }
+    const endpoint =
+      opts.endpoint || process.env.QM_SQS_ENDPOINT || (LOCAL_HOSTS.has(url.hostname) ? url.origin : undefined);
+    const region =
+      opts.region || regionOf(url) || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1';
+    let letters: DeadLetter[];
+    try {
+      letters = await new SqsDeadLetters(region, queueUrl, endpoint).list();
+    } catch (e) {
+      program.error(`qm: cannot read ${queueUrl}: ${(e as Error).message || (e as Error).name}`, { exitCode: 1 });
+    }
+    if (letters.length === 0) process.stderr.write('qm: dead-letter queue is empty\n');
+    if (opts.json) console.log(JSON.stringify(letters, null, 2));
+    else for (const m of letters) console.log(describeLetter(m));
+  });
+
 await program.parseAsync();

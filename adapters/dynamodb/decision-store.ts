@@ -23,8 +23,9 @@ const shrink = (decision: unknown): unknown => {
 
 /** The stored form of a decision: gzipped JSON, `expires_at` (epoch s) for TTL. */
 export const decisionItem = (id: string, decision: unknown, ttlS: number, nowMs: number): Record<string, unknown> => {
-  let body = gzipSync(JSON.stringify(decision));
-  if (body.length > MAX_BODY_BYTES) body = gzipSync(JSON.stringify(shrink(decision)));
+  // Level 1: a third of level 6's CPU on the claim path, for a few percent more bytes.
+  let body = gzipSync(JSON.stringify(decision), { level: 1 });
+  if (body.length > MAX_BODY_BYTES) body = gzipSync(JSON.stringify(shrink(decision)), { level: 1 });
   return { id, body, created_at: new Date(nowMs).toISOString(), expires_at: Math.floor(nowMs / 1000) + ttlS };
 };
 

@@ -159,8 +159,8 @@ export class DynamoFleetStore implements FleetStore {
 
   private async single(update: Update, host: string): Promise<ClaimOutcome> {
     try {
-      await this.db.send(new UpdateCommand(update));
-      return { ok: true };
+      const out = await this.db.send(new UpdateCommand({ ...update, ReturnValues: 'ALL_NEW' }));
+      return { ok: true, ...(out.Attributes && isNodeItem(out.Attributes) ? { stored: [fromItem(out.Attributes)] } : {}) };
     } catch (e) {
       if ((e as Error).name === 'ConditionalCheckFailedException') {
         return { ok: false, conflictHosts: [host], groupConflict: false };

@@ -1,12 +1,33 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 
 /** Where messages that cannot be applied are kept, with the reason. One implementation: SQS. */
 export interface DeadLetters {
   park(body: string, reason: string, attributes?: Record<string, string>): Promise<void>;
 }
 
+/** One parked message, as an operator sees it. */
+export interface DeadLetter {
+  /** The queue's MessageId. */
+  id: string;
+  /** The `reason` attribute given to `park` ('' if the message has none). */
+  reason: string;
+  /** The other message attributes given to `park` (e.g. `message_id`). */
+  attributes: Record<string, string>;
+  body: string;
+  /** When the message was parked (ISO 8601), from SQS's SentTimestamp; null if the queue did not say. */
+  sent_at: string | null;
+}
+
+/** Reads the parked messages without consuming them (`qm dlq list`). */
+export interface DeadLetterReader {
+  list(max?: number): Promise<DeadLetter[]>;
+}
+
+/** Receives that bring no message not already seen before `list` concludes it has them all. */
+const IDLE_ROUNDS = 3;
+
 /** The SQS dead-letter queue (QM_DLQ_URL); `endpoint` points at a local SQS when set. */
-export class SqsDeadLetters implements DeadLetters {
+export class SqsDeadLetters implements DeadLetters, DeadLetterReader {
   private readonly sqs: SQSClient;
   constructor(
     region: string,
@@ -32,5 +53,53 @@ export class SqsDeadLetters implements DeadLetters {
         ),
       }),
     );
+  }
+
+  /**
+   * Up to `max` parked messages, oldest first, left in the queue: each receive
+   * uses VisibilityTimeout 0, so what it returns stays visible, and receives
+   * repeat until IDLE_ROUNDS in a row bring no message not already seen (a
+   * short receive samples part of the queue and may miss some). Each receive
+   * still counts toward a message's ApproximateReceiveCount, so this queue must
+   * not have a redrive policy of its own. Messages another consumer holds
+   * invisible at the time are not listed.
+   */
+  async list(max = 1000): Promise<DeadLetter[]> {
+    if (!this.queueUrl) throw new Error('QM_DLQ_URL is not configured: no dead-letter queue to read');
+    const seen = new Map<string, DeadLetter>();
+    for (let idle = 0; idle < IDLE_ROUNDS && seen.size < max; ) {
+      const out = await this.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.queueUrl,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 0,
+          MessageAttributeNames: ['All'],
+          // AttributeNames' replacement; its type no longer admits SentTimestamp.
+          MessageSystemAttributeNames: ['SentTimestamp'],
+        }),
+      );
+      let fresh = 0;
+      for (const m of out.Messages ?? []) {
+        if (!m.MessageId || seen.has(m.MessageId) || seen.size >= max) continue;
+        const attrs: Record<string, string> = {};
+        for (const [k, v] of Object.entries(m.MessageAttributes ?? {})) {
+          attrs[k] = v.StringValue ?? (v.BinaryValue ? Buffer.from(v.BinaryValue).toString('base64') : '');
+        }
+        const { reason = '', ...attributes } = attrs;
+        const sentMs = Number(m.Attributes?.SentTimestamp);
+        seen.set(m.MessageId, {
+          id: m.MessageId,
+          reason,
+          attributes,
+          body: m.Body ?? '',
+          sent_at: Number.isFinite(sentMs) && sentMs > 0 ? new Date(sentMs).toISOString() : null,
+        });
+        fresh++;
+      }
+      idle = fresh ? 0 : idle + 1;
+    }
+    // ISO 8601 UTC strings sort as times; unknown times last, then by id for a stable order.
+    const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    return [...seen.values()].sort((a, b) => cmp(a.sent_at ?? '~', b.sent_at ?? '~') || cmp(a.id, b.id));
   }
 }

@@ -9,6 +9,9 @@ import type { AddressInfo } from 'node:net';
  * Only what the notify function's dead-letter queue needs: no FIFO, no
  * long polling, no redrive. No npm package ships ElasticMQ, and sqslite
  * speaks only the XML query protocol that SDK v3 no longer sends.
+ * Like a standard queue, ReceiveMessage promises no order: it serves the
+ * visible messages received least recently first, so repeated receives with
+ * VisibilityTimeout 0 (`qm dlq list`) reach every message, not the same ten.
  */
 interface Message {
   id: string;
@@ -17,6 +20,8 @@ interface Message {
   visibleAtMs: number;
   receipt?: string;
   sentAtMs: number;
+  /** When a ReceiveMessage last returned it (a sequence number, not a time); 0: never. */
+  receivedSeq: number;
 }
 
 export interface LocalSqs {
@@ -29,6 +34,7 @@ const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 
 export const startLocalSqs = async (port: number, accountId = '000000000000'): Promise<LocalSqs> => {
   const queues = new Map<string, Message[]>();
+  let receives = 0;
   let base = '';
   const queueUrl = (name: string) => `${base}/${accountId}/${name}`;
   const queueOf = (url: unknown): Message[] => {
@@ -59,6 +65,7 @@ export const startLocalSqs = async (port: number, accountId = '000000000000'): P
         attributes: (i.MessageAttributes ?? {}) as Message['attributes'],
         visibleAtMs: Date.now() + Number(i.DelaySeconds ?? 0) * 1000,
         sentAtMs: Date.now(),
+        receivedSeq: 0,
       };
       q.push(m);
       return { MessageId: m.id, MD5OfMessageBody: md5(body) };
@@ -67,11 +74,23 @@ export const startLocalSqs = async (port: number, accountId = '000000000000'): P
       const q = queueOf(i.QueueUrl);
       const now = Date.now();
       const max = Number(i.MaxNumberOfMessages ?? 1);
-      const hideMs = Number(i.VisibilityTimeout ?? 30) * 1000;
-      const out = q.filter((m) => m.visibleAtMs <= now).slice(0, max);
+      // 30 s: the queue's default visibility timeout; 0 leaves what is received visible.
+      const hideS = Number(i.VisibilityTimeout ?? 30);
+      if (!Number.isInteger(max) || max < 1 || max > 10) {
+        throw new Error('MaxNumberOfMessages must be an integer from 1 to 10');
+      }
+      if (!Number.isInteger(hideS) || hideS < 0 || hideS > 43_200) {
+        throw new Error('VisibilityTimeout must be an integer from 0 to 43200');
+      }
+      const seq = ++receives;
+      const out = q
+        .filter((m) => m.visibleAtMs <= now)
+        .sort((a, b) => a.receivedSeq - b.receivedSeq)
+        .slice(0, max);
       for (const m of out) {
-        m.visibleAtMs = now + hideMs;
+        m.visibleAtMs = now + hideS * 1000;
         m.receipt = randomUUID();
+        m.receivedSeq = seq;
       }
       return {
         Messages: out.map((m) => ({
