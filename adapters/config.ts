@@ -21,6 +21,8 @@ const EnvSchema = z.object({
   QM_SECRET_PARAM: z.string().optional(),
   QM_SERVICE_DOWN_TIME: int(60, 1),
   QM_CLAIM_TTL: int(600, 1),
+  QM_IDEMPOTENCY_TTL_S: int(7200, 60),
+  QM_EVENTS_TABLE: z.string().min(3).optional(),
   QM_MAX_BODY_BYTES: int(262_144, 1024),
   QM_DLQ_URL: z.string().optional(),
   QM_SQS_ENDPOINT: z.string().optional(),
@@ -45,6 +47,10 @@ export type Config = {
   secretParam: string | undefined;
   serviceDownTimeS: number;
   claimTtlS: number;
+  /** How long a notification's message_id is remembered (DynamoDB TTL on the events table); also tombstones. */
+  idempotencyTtlS: number;
+  /** The notify function's idempotency records. */
+  eventsTable: string | undefined;
   maxBodyBytes: number;
   dlqUrl: string | undefined;
   sqsEndpoint: string | undefined;
@@ -84,6 +90,8 @@ export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     secretParam: e.QM_SECRET_PARAM,
     serviceDownTimeS: e.QM_SERVICE_DOWN_TIME,
     claimTtlS: e.QM_CLAIM_TTL,
+    idempotencyTtlS: e.QM_IDEMPOTENCY_TTL_S,
+    eventsTable: e.QM_EVENTS_TABLE,
     maxBodyBytes: e.QM_MAX_BODY_BYTES,
     dlqUrl: e.QM_DLQ_URL,
     sqsEndpoint: e.QM_SQS_ENDPOINT,

@@ -76,7 +76,10 @@ export const seed = async (stack: Stack, from: number, to: number) => {
   const items = [];
   for (let i = from; i < to; i++) {
     const host = `bench-${String(i).padStart(6, '0')}`;
-    const record: NodeRecord = applyReport(undefined, reportFor(host, i), host, { id: i + 1, service_id: i + 1 }, now);
+    const record: NodeRecord = applyReport(undefined, reportFor(host, i), host, { id: i + 1, service_id: i + 1 }, now, {
+      claimTtlS: 600,
+      windowS: 7200,
+    });
     items.push(toItem(record, 1, now));
   }
   const batches: (typeof items)[] = [];

@@ -10,7 +10,7 @@ const busy = (host: string, cause: unknown) =>
     { cause },
   );
 
-import { applyPatch, applyReport, type NodePatch, type NodeRecord, type Report } from './nodes';
+import { applyPatch, applyReport, type LedgerPolicy, type NodePatch, type NodeRecord, type Report } from './nodes';
 import { type NodeStore, WriteConflictError } from './ports';
 
 /** How many times a write is retried after losing a race to another writer. */
@@ -26,12 +26,13 @@ export const upsertReport = async (
   host: string,
   report: Report,
   now: () => number,
+  policy: LedgerPolicy,
 ): Promise<NodeRecord> => {
   let current = await store.get(host);
   for (let attempt = 1; ; attempt++) {
     if (current && current.record.seq >= report.seq) throw new StaleReportError(host, report.seq, current.record.seq);
     const id = current ? current.record.id : await store.nextId();
-    const record = applyReport(current?.record, report, host, { id, service_id: id }, now());
+    const record = applyReport(current?.record, report, host, { id, service_id: id }, now(), policy);
     try {
       await store.put(record, current?.ver, { newerSeq: report.seq });
       return record;

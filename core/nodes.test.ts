@@ -4,14 +4,16 @@ import {
   applyPatch,
   applyReport,
   type Claim,
-  claimsAfterReport,
+  type LedgerPolicy,
   type NodeRecord,
   nodeStatus,
   type Report,
+  reconcile,
   toNodeView,
 } from './nodes';
 
 const NOW = Date.parse('2026-11-26T00:00:00Z');
+const POLICY: LedgerPolicy = { claimTtlS: 600, windowS: 7200 };
 const claim = (uuid: string, memory_mb: number, ageS = 0, ttlS = 600): Claim => ({
   instance_uuid: uuid,
   vcpus: 1,
@@ -40,7 +42,7 @@ const baseReport: Report = {
 };
 
 const record = (over: Partial<NodeRecord> = {}): NodeRecord => ({
-  ...applyReport(undefined, baseReport, 'h', { id: 7, service_id: 7 }, NOW),
+  ...applyReport(undefined, baseReport, 'h', { id: 7, service_id: 7 }, NOW, POLICY),
   ...over,
 });
 
@@ -60,11 +62,12 @@ describe('usage accounting (pure)', () => {
   });
 
   it('absorbs a claim whose instance the report lists, once (rule 3)', () => {
-    const kept = claimsAfterReport(
-      { a: claim('a', 512), b: claim('b', 256) },
+    const kept = reconcile(
+      record({ claims: { a: claim('a', 512), b: claim('b', 256) } }),
       [{ uuid: 'A', vcpus: 1, memory_mb: 512, disk_gb: 10 }],
       NOW,
-    );
+      POLICY,
+    ).claims;
     expect(Object.keys(kept)).toEqual(['b']);
   });
 
@@ -79,8 +82,8 @@ describe('usage accounting (pure)', () => {
             absorbed[i] ? [{ uuid: `u${i}`, vcpus: 1, memory_mb: m, disk_gb: 10 }] : [],
           );
           const measuredUsed = 1024 + instances.reduce((s, i) => s + i.memory_mb, 0);
-          const kept = claimsAfterReport(claims, instances, NOW);
-          const v = toNodeView(record({ memory_mb_used: measuredUsed, claims: kept }), NOW, 60);
+          const kept = reconcile(record({ claims }), instances, NOW, POLICY);
+          const v = toNodeView(record({ memory_mb_used: measuredUsed, instances, ...kept }), NOW, 60);
           const expected = 4096 - 1024 - sizes.reduce((s, m) => s + m, 0);
           expect(v.free_ram_mb).toBe(expected);
         },
@@ -101,6 +104,7 @@ describe('usage accounting (pure)', () => {
       'h',
       { id: 1, service_id: 1 },
       NOW,
+      POLICY,
     );
     expect(toNodeView(reported, NOW, 60)).toMatchObject({
       availability_zone: 'az2',

@@ -97,6 +97,40 @@ export interface Claim {
   group?: string;
   claimed_at: string;
   expires_at: string;
+  /** Set by the instance's `create.end`: a confirmed claim no longer expires; a report absorbs it. */
+  confirmed_at?: string;
+}
+
+/** Resources of one instance. */
+export interface Usage {
+  vcpus: number;
+  memory_mb: number;
+  disk_gb: number;
+}
+
+/** An instance the ledger counts on top of (announced) or takes off (released) the last report's figures. */
+export interface LedgerInstance extends Usage {
+  /** When the event that put it here was applied. */
+  at: string;
+}
+
+/**
+ * Where a report's measurement and the ledger disagree (docs/accounting.md):
+ * an instance nobody scheduled or announced, or a claimed/announced instance
+ * that never appeared in a report within `claim_ttl` and was reaped.
+ */
+export interface Drift extends Usage {
+  kind: 'unknown_instance' | 'missing_instance';
+  instance_uuid: string;
+  since: string;
+  detail: string;
+}
+
+/** Ledger bookkeeping a report applies; from the report function's config. */
+export interface LedgerPolicy {
+  claimTtlS: number;
+  /** How long tombstones and missing-instance drift are kept (the idempotency window). */
+  windowS: number;
 }
 
 /** What the store keeps per host: Nova's compute_nodes columns plus our bookkeeping. */
@@ -130,6 +164,13 @@ export interface NodeRecord {
   disabled_reason: string | null;
   metadata: Record<string, string>;
   claims: Record<string, Claim>;
+  /** create.end of an instance no scheduler claimed, not yet in a report: counted on top of it. */
+  announced: Record<string, LedgerInstance>;
+  /** Instances the last report lists that delete.end / create.error released: taken off it. */
+  released: Record<string, LedgerInstance>;
+  /** Tombstones: instances released, by time; a later create.end for one changes nothing. */
+  gone: Record<string, string>;
+  drift: Drift[];
   seq: number;
   /** The agent's clock at report time. */
   reported_at: string;
@@ -139,20 +180,31 @@ export interface NodeRecord {
 
 /** A node as the API shows it. */
 export interface NodeView
-  extends Omit<NodeRecord, 'claims' | 'reported_availability_zone' | 'operator_availability_zone' | 'received_at_ms'> {
+  extends Omit<
+    NodeRecord,
+    | 'claims'
+    | 'announced'
+    | 'released'
+    | 'gone'
+    | 'reported_availability_zone'
+    | 'operator_availability_zone'
+    | 'received_at_ms'
+  > {
   free_ram_mb: number;
   free_disk_gb: number;
   availability_zone: string;
   status: 'up' | 'down';
   claims: Claim[];
+  announced: (LedgerInstance & { instance_uuid: string })[];
+  released: (LedgerInstance & { instance_uuid: string })[];
 }
 
 export const DEFAULT_AVAILABILITY_ZONE = 'nova';
 
-/** Claims still counting at `nowMs`: not absorbed, not expired. */
+/** Claims still counting at `nowMs`: not absorbed, and confirmed or not expired. */
 export const liveClaims = (claims: Record<string, Claim>, nowMs: number): Claim[] =>
   Object.values(claims)
-    .filter((c) => Date.parse(c.expires_at) > nowMs)
+    .filter((c) => c.confirmed_at !== undefined || Date.parse(c.expires_at) > nowMs)
     .sort((a, b) => a.claimed_at.localeCompare(b.claimed_at) || a.instance_uuid.localeCompare(b.instance_uuid));
 
 /** Sum of live claims, per resource. */
@@ -161,6 +213,46 @@ export const claimedTotals = (claims: Claim[]): { vcpus: number; memory_mb: numb
     (t, c) => ({ vcpus: t.vcpus + c.vcpus, memory_mb: t.memory_mb + c.memory_mb, disk_gb: t.disk_gb + c.disk_gb }),
     { vcpus: 0, memory_mb: 0, disk_gb: 0 },
   );
+
+const sum = (xs: Usage[]): Usage =>
+  xs.reduce(
+    (t, c) => ({ vcpus: t.vcpus + c.vcpus, memory_mb: t.memory_mb + c.memory_mb, disk_gb: t.disk_gb + c.disk_gb }),
+    { vcpus: 0, memory_mb: 0, disk_gb: 0 },
+  );
+
+/**
+ * What the ledger adds to the last report's measured usage at `nowMs`: live
+ * claims + announced − released; `unconfirmed` counts the live claims no
+ * create.end confirmed (confirmed, announced and released ones are already in
+ * `running_vms`, which events move).
+ */
+export const pendingUsage = (r: NodeRecord, nowMs: number): Usage & { unconfirmed: number } => {
+  const listed = new Set(r.instances.map((i) => i.uuid.toLowerCase()));
+  const claims = liveClaims(r.claims, nowMs).filter((c) => !listed.has(c.instance_uuid.toLowerCase()));
+  const plus = sum([...claims, ...Object.values(r.announced ?? {})]);
+  const minus = sum(Object.values(r.released ?? {}));
+  return {
+    vcpus: plus.vcpus - minus.vcpus,
+    memory_mb: plus.memory_mb - minus.memory_mb,
+    disk_gb: plus.disk_gb - minus.disk_gb,
+    unconfirmed: claims.filter((c) => c.confirmed_at === undefined).length,
+  };
+};
+
+/**
+ * What the item's `claimed_*` counters hold: every stored claim (expired ones
+ * too, until a report prunes them) + announced − released. Claims and events
+ * move the counters with ADD/SET arithmetic; whole-item writes recompute them here.
+ */
+export const storedPending = (r: NodeRecord): Usage => {
+  const plus = sum([...Object.values(r.claims), ...Object.values(r.announced ?? {})]);
+  const minus = sum(Object.values(r.released ?? {}));
+  return {
+    vcpus: plus.vcpus - minus.vcpus,
+    memory_mb: plus.memory_mb - minus.memory_mb,
+    disk_gb: plus.disk_gb - minus.disk_gb,
+  };
+};
 
 /** `up` when the last report arrived less than `serviceDownTimeS` ago (Nova's servicegroup DB driver). */
 export const nodeStatus = (receivedAtMs: number, nowMs: number, serviceDownTimeS: number): 'up' | 'down' =>
@@ -171,33 +263,124 @@ export const nodeStatus = (receivedAtMs: number, nowMs: number, serviceDownTimeS
  */
 export const toNodeView = (r: NodeRecord, nowMs: number, serviceDownTimeS: number): NodeView => {
   const claims = liveClaims(r.claims, nowMs);
-  const claimed = claimedTotals(claims);
-  const { claims: _c, reported_availability_zone, operator_availability_zone, received_at_ms, ...columns } = r;
+  const pending = pendingUsage(r, nowMs);
+  const {
+    claims: _c,
+    announced,
+    released,
+    gone: _g,
+    reported_availability_zone,
+    operator_availability_zone,
+    received_at_ms,
+    ...columns
+  } = r;
+  const listOf = (m: Record<string, LedgerInstance> | undefined) =>
+    Object.entries(m ?? {})
+      .map(([instance_uuid, e]) => ({ instance_uuid, ...e }))
+      .sort((a, b) => a.at.localeCompare(b.at) || a.instance_uuid.localeCompare(b.instance_uuid));
   return {
     ...columns,
-    free_ram_mb: r.memory_mb - r.memory_mb_used - claimed.memory_mb,
-    free_disk_gb: r.local_gb - r.local_gb_used - claimed.disk_gb,
+    drift: r.drift ?? [],
+    free_ram_mb: r.memory_mb - r.memory_mb_used - pending.memory_mb,
+    free_disk_gb: r.local_gb - r.local_gb_used - pending.disk_gb,
     availability_zone: operator_availability_zone ?? reported_availability_zone ?? DEFAULT_AVAILABILITY_ZONE,
     status: nodeStatus(received_at_ms, nowMs, serviceDownTimeS),
     claims,
+    announced: listOf(announced),
+    released: listOf(released),
   };
 };
 
+/** At most this many drift entries are kept per node (newest first). */
+export const MAX_DRIFT = 50;
+
+const ageS = (iso: string, nowMs: number) => (nowMs - Date.parse(iso)) / 1000;
+
 /**
- * Claims that survive a report: rule 3, a claim whose instance the host now
- * lists is absorbed (the measured usage counts it); expired ones are dropped.
+ * What a report does to the ledger (docs/accounting.md): the instances it lists
+ * absorb their claims and announcements (rule 3: counted once, by the
+ * measurement); a claim or announcement no report lists within `claim_ttl`
+ * is reaped and recorded as drift, as is a listed instance the ledger never
+ * heard of; a released instance stays subtracted while the report still lists it.
  */
-export const claimsAfterReport = (
-  claims: Record<string, Claim>,
+export const reconcile = (
+  prev: Pick<NodeRecord, 'claims' | 'announced' | 'released' | 'gone' | 'drift' | 'instances'> | undefined,
   instances: Instance[],
   nowMs: number,
-): Record<string, Claim> => {
-  const running = new Set(instances.map((i) => i.uuid.toLowerCase()));
-  const kept: Record<string, Claim> = {};
-  for (const [uuid, c] of Object.entries(claims)) {
-    if (!running.has(uuid.toLowerCase()) && Date.parse(c.expires_at) > nowMs) kept[uuid] = c;
+  policy: LedgerPolicy,
+): Pick<NodeRecord, 'claims' | 'announced' | 'released' | 'gone' | 'drift'> => {
+  const now = new Date(nowMs).toISOString();
+  const listed = new Map(instances.map((i) => [i.uuid.toLowerCase(), i]));
+  const prevListed = new Set((prev?.instances ?? []).map((i) => i.uuid.toLowerCase()));
+  const missing: Drift[] = [];
+  const miss = (uuid: string, u: Usage, since: string, detail: string) =>
+    missing.push({
+      kind: 'missing_instance',
+      instance_uuid: uuid,
+      vcpus: u.vcpus,
+      memory_mb: u.memory_mb,
+      disk_gb: u.disk_gb,
+      since,
+      detail,
+    });
+
+  const claims: Record<string, Claim> = {};
+  for (const [uuid, c] of Object.entries(prev?.claims ?? {})) {
+    if (listed.has(uuid.toLowerCase())) continue;
+    if (c.confirmed_at === undefined) {
+      if (Date.parse(c.expires_at) > nowMs) claims[uuid] = c;
+      else miss(uuid, c, c.claimed_at, `claim expired at ${c.expires_at}: no create.end, no report listed it`);
+    } else if (ageS(c.confirmed_at, nowMs) <= policy.claimTtlS) claims[uuid] = c;
+    else miss(uuid, c, c.claimed_at, `confirmed at ${c.confirmed_at}, but no report listed it within claim_ttl`);
   }
-  return kept;
+  const announced: Record<string, LedgerInstance> = {};
+  for (const [uuid, a] of Object.entries(prev?.announced ?? {})) {
+    if (listed.has(uuid.toLowerCase())) continue;
+    if (ageS(a.at, nowMs) <= policy.claimTtlS) announced[uuid] = a;
+    else miss(uuid, a, a.at, `announced by create.end at ${a.at}, but no report listed it within claim_ttl`);
+  }
+  const gone: Record<string, string> = {};
+  for (const [uuid, at] of Object.entries(prev?.gone ?? {})) if (ageS(at, nowMs) <= policy.windowS) gone[uuid] = at;
+  const released: Record<string, LedgerInstance> = {};
+  for (const [uuid, r] of Object.entries(prev?.released ?? {})) if (listed.has(uuid.toLowerCase())) released[uuid] = r;
+  // Released before any report listed it: a report measured before the delete still counts it.
+  for (const [uuid, at] of Object.entries(gone)) {
+    const i = listed.get(uuid.toLowerCase());
+    if (i && !released[uuid]) released[uuid] = { vcpus: i.vcpus, memory_mb: i.memory_mb, disk_gb: i.disk_gb, at };
+  }
+
+  const known = (uuid: string) =>
+    Object.hasOwn(prev?.claims ?? {}, uuid) ||
+    Object.hasOwn(prev?.announced ?? {}, uuid) ||
+    Object.hasOwn(gone, uuid) ||
+    prevListed.has(uuid);
+  const unknown: Drift[] = [];
+  const stillUnknown = new Set<string>();
+  for (const d of prev?.drift ?? []) {
+    if (d.kind === 'unknown_instance' && listed.has(d.instance_uuid)) {
+      unknown.push(d);
+      stillUnknown.add(d.instance_uuid);
+    }
+  }
+  for (const [uuid, i] of listed) {
+    if (stillUnknown.has(uuid) || known(uuid)) continue;
+    unknown.push({
+      kind: 'unknown_instance',
+      instance_uuid: uuid,
+      vcpus: i.vcpus,
+      memory_mb: i.memory_mb,
+      disk_gb: i.disk_gb,
+      since: now,
+      detail: 'reported running, but no scheduler claimed it and no create.end announced it',
+    });
+  }
+  const oldMissing = (prev?.drift ?? []).filter(
+    (d) => d.kind === 'missing_instance' && ageS(d.since, nowMs) <= policy.windowS + policy.claimTtlS,
+  );
+  const drift = [...unknown, ...missing, ...oldMissing]
+    .sort((a, b) => b.since.localeCompare(a.since) || a.instance_uuid.localeCompare(b.instance_uuid))
+    .slice(0, MAX_DRIFT);
+  return { claims, announced, released, gone, drift };
 };
 
 /** The record a report produces, given what was stored before (if anything). */
@@ -207,6 +390,7 @@ export const applyReport = (
   host: string,
   ids: { id: number; service_id: number },
   nowMs: number,
+  policy: LedgerPolicy,
 ): NodeRecord => {
   const now = new Date(nowMs).toISOString();
   const instances = report.instances ?? [];
@@ -237,7 +421,7 @@ export const applyReport = (
     disabled: prev?.disabled ?? false,
     disabled_reason: prev?.disabled_reason ?? null,
     metadata: prev?.metadata ?? {},
-    claims: claimsAfterReport(prev?.claims ?? {}, instances, nowMs),
+    ...reconcile(prev, instances, nowMs, policy),
     seq: report.seq,
     reported_at: report.reported_at,
     received_at_ms: nowMs,

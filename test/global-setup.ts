@@ -4,7 +4,15 @@ import { type Stack, startStack } from '../scripts/lib/stack';
 /** What tests need to reach the stack this run started. */
 export type StackInfo = Pick<
   Stack,
-  'baseUrl' | 'snsUrl' | 'topicArn' | 'dynamodbUrl' | 'sqsUrl' | 'dlqUrl' | 'nodesTable' | 'operatorToken'
+  | 'baseUrl'
+  | 'snsUrl'
+  | 'topicArn'
+  | 'dynamodbUrl'
+  | 'sqsUrl'
+  | 'dlqUrl'
+  | 'nodesTable'
+  | 'eventsTable'
+  | 'operatorToken'
 > & { secret: string };
 
 declare module 'vitest' {
@@ -36,6 +44,7 @@ export default async function setup(project: TestProject) {
     sqsUrl: stack.sqsUrl,
     dlqUrl: stack.dlqUrl,
     nodesTable: stack.nodesTable,
+    eventsTable: stack.eventsTable,
     operatorToken: stack.operatorToken,
     secret: TEST_SECRET,
   });

@@ -160,7 +160,10 @@ export class DynamoFleetStore implements FleetStore {
   private async single(update: Update, host: string): Promise<ClaimOutcome> {
     try {
       const out = await this.db.send(new UpdateCommand({ ...update, ReturnValues: 'ALL_NEW' }));
-      return { ok: true, ...(out.Attributes && isNodeItem(out.Attributes) ? { stored: [fromItem(out.Attributes)] } : {}) };
+      return {
+        ok: true,
+        ...(out.Attributes && isNodeItem(out.Attributes) ? { stored: [fromItem(out.Attributes)] } : {}),
+      };
     } catch (e) {
       if ((e as Error).name === 'ConditionalCheckFailedException') {
         return { ok: false, conflictHosts: [host], groupConflict: false };

@@ -1,5 +1,5 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { claimedTotals, type NodeRecord } from '../../core/nodes';
+import { type NodeRecord, storedPending, type Usage } from '../../core/nodes';
 import type { StoredNode } from '../../core/ports';
 
 /** Items whose key starts with `#` are bookkeeping (the id counter, server groups), never nodes. */
@@ -12,9 +12,13 @@ export const BY_CHANGE = 'by_change';
  * A node item: the record's columns plus bookkeeping — `ver` (bumped by every
  * write: optimistic concurrency), `claimed_*` (sums of the claims map, so a
  * claim's condition can bound them without reading), and `shard`/`changed_at`
- * (the by_change index).
+ * (the by_change index). The `claimed_*` counters hold everything the ledger adds to the
+ * measured usage (claims + announced − released, `storedPending`): claims and events move
+ * them with arithmetic in their update expressions, whole-item writes recompute them.
  */
 export type NodeItem = NodeRecord & {
+  /** The last report's instances by uuid, so an event's condition can test `attribute_exists(inst.<uuid>)`. */
+  inst: Record<string, Usage>;
   ver: number;
   baseline: number;
   claimed_vcpus: number;
@@ -25,9 +29,15 @@ export type NodeItem = NodeRecord & {
 };
 
 export const toItem = (record: NodeRecord, ver: number, nowMs: number): NodeItem => {
-  const totals = claimedTotals(Object.values(record.claims));
+  const totals = storedPending(record);
   return {
     ...record,
+    inst: Object.fromEntries(
+      record.instances.map((i) => [
+        i.uuid.toLowerCase(),
+        { vcpus: i.vcpus, memory_mb: i.memory_mb, disk_gb: i.disk_gb },
+      ]),
+    ),
     ver,
     // Whole-item writes (report, patch, delete) set the baseline that claims are conditioned on.
     baseline: ver,
@@ -40,10 +50,17 @@ export const toItem = (record: NodeRecord, ver: number, nowMs: number): NodeItem
 };
 
 export const fromItem = (item: Record<string, unknown>): StoredNode => {
-  const { ver, baseline, claimed_vcpus, claimed_memory_mb, claimed_disk_gb, shard, changed_at, ...record } =
+  const { inst, ver, baseline, claimed_vcpus, claimed_memory_mb, claimed_disk_gb, shard, changed_at, ...rest } =
     item as unknown as NodeItem;
+  const record = rest as NodeRecord;
+  record.announced ??= {};
+  record.released ??= {};
+  record.gone ??= {};
+  // A release of a reported instance copies its `inst` entry, which has no time: the tombstone has it.
+  for (const [uuid, r] of Object.entries(record.released)) r.at ??= record.gone[uuid] ?? record.updated_at;
+  record.drift ??= [];
   return {
-    record: record as NodeRecord,
+    record,
     ver: Number(ver),
     baseline: Number(baseline ?? 0),
     changedAt: Number(changed_at ?? 0),

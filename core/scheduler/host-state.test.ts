@@ -44,6 +44,10 @@ const node = (o: Partial<NodeRecord> = {}): NodeRecord => ({
   seq: 1,
   reported_at: '2026-11-23T09:59:50Z',
   received_at_ms: NOW - 10_000,
+  announced: {},
+  released: {},
+  gone: {},
+  drift: [],
   ...o,
 });
 

@@ -18,7 +18,7 @@
  * exactly as in Nova. Totals stay the raw capacity (Nova's total_usable_*),
  * and the limits the claim must respect are capacity × ratio.
  */
-import { liveClaims, type NodeRecord, nodeStatus } from '../nodes';
+import { liveClaims, type NodeRecord, nodeStatus, pendingUsage } from '../nodes';
 import { canonicalArch, supportedInstancesFor } from './canonical';
 import { rememberGroups } from './group-index';
 import { nodeNumber, weightMultiplierOverrides } from './node-overrides';
@@ -54,25 +54,18 @@ export const hostStateFromNode = (node: NodeRecord, opts: HostStateOptions, nowM
   let groups: Set<string> | undefined;
   for (const i of node.instances) instances.set(i.uuid.toLowerCase(), {});
 
-  let claimedVcpus = 0;
-  let claimedRam = 0;
-  let claimedDiskGb = 0;
-  let claimedInstances = 0;
   for (const c of liveClaims(node.claims, nowMs)) {
     const uuid = c.instance_uuid.toLowerCase();
-    // Rule 3: a claim whose instance the report lists is already in the measured usage.
-    // nodes.ts drops such claims on report; this guards against counting one twice anyway.
-    if (instances.has(uuid)) continue;
-    claimedVcpus += c.vcpus;
-    claimedRam += c.memory_mb;
-    claimedDiskGb += c.disk_gb;
-    claimedInstances++;
     instances.set(uuid, c.group === undefined ? {} : { group: c.group });
     if (c.group !== undefined) {
       groups ??= new Set();
       groups.add(c.group);
     }
   }
+  for (const uuid of Object.keys(node.announced ?? {})) instances.set(uuid.toLowerCase(), {});
+  for (const uuid of Object.keys(node.released ?? {})) instances.delete(uuid.toLowerCase());
+  // Rule 3 and the ledger: live claims (a listed one counts once, by the measurement) + announced − released.
+  const pending = pendingUsage(node, nowMs);
 
   rememberGroups(instances, groups ?? new Set());
 
@@ -85,13 +78,16 @@ export const hostStateFromNode = (node: NodeRecord, opts: HostStateOptions, nowM
     host: node.host,
     nodename: node.hypervisor_hostname,
     vcpus_total: node.vcpus,
-    vcpus_used: node.vcpus_used + opts.reserved_host_cpus + claimedVcpus,
+    vcpus_used: node.vcpus_used + opts.reserved_host_cpus + pending.vcpus,
     memory_mb: node.memory_mb,
-    free_ram_mb: node.memory_mb - node.memory_mb_used - opts.reserved_host_memory_mb - claimedRam,
+    free_ram_mb: node.memory_mb - node.memory_mb_used - opts.reserved_host_memory_mb - pending.memory_mb,
     total_usable_disk_gb: node.local_gb,
-    free_disk_mb: freeDiskGb * 1024 - opts.reserved_host_disk_mb - claimedDiskGb * 1024,
-    disk_mb_used: node.local_gb_used * 1024 + opts.reserved_host_disk_mb + claimedDiskGb * 1024,
-    num_instances: Math.max(node.running_vms, node.instances.length) + claimedInstances,
+    free_disk_mb: freeDiskGb * 1024 - opts.reserved_host_disk_mb - pending.disk_gb * 1024,
+    disk_mb_used: node.local_gb_used * 1024 + opts.reserved_host_disk_mb + pending.disk_gb * 1024,
+    // running_vms: measured, then moved by create.end / delete.end (or the instances listed, when
+    // more, less those released since); unconfirmed claims on top.
+    num_instances:
+      Math.max(node.running_vms, node.instances.length - Object.keys(node.released ?? {}).length) + pending.unconfirmed,
     num_io_ops: node.current_workload,
     hypervisor_type: node.hypervisor_type,
     hypervisor_version: node.hypervisor_version,

@@ -1,20 +1,55 @@
 import type { SNSEvent } from 'aws-lambda';
-import { readConfig } from '../../adapters/config';
+import { ConfigError, readConfig } from '../../adapters/config';
+import { documentClient } from '../../adapters/dynamodb/client';
+import { DynamoEventStore } from '../../adapters/dynamodb/event-store';
 import { SqsDeadLetters } from '../../adapters/sqs/dead-letters';
+import { BadNotification, parseNotification } from '../../core/events';
 import { logger } from '../shared/http';
 
 const config = readConfig();
+if (!config.eventsTable) throw new ConfigError('invalid configuration: QM_EVENTS_TABLE is required');
 const deadLetters = new SqsDeadLetters(config.region, config.dlqUrl, config.sqsEndpoint);
+const events = new DynamoEventStore(
+  documentClient(config.region, config.dynamodbEndpoint),
+  config.nodesTable,
+  config.eventsTable,
+  config.idempotencyTtlS,
+);
 
 /**
- * The notify function. Until the notifications issue lands, every message is
- * parked in the dead-letter queue with the reason `NotImplemented` — kept, not
- * dropped and not pretended applied.
+ * The notify function: each SNS record's message is a Nova notification,
+ * applied to its node in one transaction (docs/accounting.md). A message that
+ * can never apply (not JSON, unknown event_type, a missing field, an unknown
+ * host) is kept in the dead-letter queue with the reason and the others go on;
+ * anything else (DynamoDB unavailable, throttled) fails the invocation after
+ * the other records, so Lambda retries it — duplicates change nothing.
  */
 export const handler = async (event: SNSEvent): Promise<void> => {
+  let failure: unknown;
   for (const record of event.Records ?? []) {
-    const reason = 'NotImplemented: notification handling is not implemented yet';
-    await deadLetters.park(record.Sns.Message, reason, { message_id: record.Sns.MessageId });
-    logger.warn('notification parked in the dead-letter queue', { reason, sns_message_id: record.Sns.MessageId });
+    const body = record.Sns.Message;
+    const snsId = record.Sns.MessageId;
+    try {
+      const e = parseNotification(body);
+      const outcome = await events.apply(e);
+      if (outcome === 'unknown_host') {
+        await deadLetters.park(body, `UnknownHost: no compute node ${e.host}`, { message_id: e.message_id });
+        logger.warn('notification for an unknown host parked', { host: e.host, message_id: e.message_id });
+      } else {
+        logger.info('notification', { outcome, event_type: e.event_type, host: e.host, message_id: e.message_id });
+      }
+    } catch (err) {
+      if (err instanceof BadNotification) {
+        await deadLetters.park(body, err.message, { sns_message_id: snsId });
+        logger.warn('notification parked in the dead-letter queue', { reason: err.message, sns_message_id: snsId });
+      } else {
+        logger.error('notification not applied; the invocation fails so Lambda retries it', {
+          sns_message_id: snsId,
+          error: String(err),
+        });
+        failure ??= err;
+      }
+    }
   }
+  if (failure) throw failure;
 };

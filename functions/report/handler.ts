@@ -14,6 +14,7 @@ const config = readConfig();
 const secret = await loadSecret(config);
 const store = new DynamoNodeStore(documentClient(config.region, config.dynamodbEndpoint), config.nodesTable);
 const now = () => Date.now();
+const ledgerPolicy = { claimTtlS: config.claimTtlS, windowS: config.idempotencyTtlS };
 const view = (r: Parameters<typeof toNodeView>[0]) => toNodeView(r, now(), config.serviceDownTimeS);
 
 const hostParam = (req: Request): string => {
@@ -37,7 +38,7 @@ export const handler = httpHandler(
         if (report.hypervisor_hostname !== host) {
           throw new ValidationError('hypervisor_hostname', `must equal the host in the path (${host})`);
         }
-        return { status: 200, body: view(await upsertReport(store, host, report, now)) };
+        return { status: 200, body: view(await upsertReport(store, host, report, now, ledgerPolicy)) };
       },
     },
     {

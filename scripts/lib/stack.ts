@@ -32,6 +32,7 @@ export interface Stack {
   sqsUrl: string;
   dlqUrl: string;
   nodesTable: string;
+  eventsTable: string;
   operatorToken: string;
   /** Environment a client (or the notify handler) needs to reach this stack. */
   env: Record<string, string>;
@@ -106,6 +107,7 @@ export const startStack = async (o: StackOptions): Promise<Stack> => {
   const log = o.log ?? (() => {});
   const nodesTable = `${SERVICE}-${o.stage}-nodes`;
   const decisionsTable = `${SERVICE}-${o.stage}-decisions`;
+  const eventsTable = `${SERVICE}-${o.stage}-events`;
   const dynamodbUrl = `http://127.0.0.1:${o.dynamodbPort}`;
   const children: ChildProcess[] = [];
   let sqs: LocalSqs | undefined;
@@ -119,7 +121,11 @@ export const startStack = async (o: StackOptions): Promise<Stack> => {
     const ddb = await startDynamoDbLocal(o.dynamodbPort);
     children.push(ddb);
     log(`DynamoDB Local: ${dynamodbUrl} (pid ${ddb.pid})`);
-    await createTablesFromServerlessYml(dynamodbUrl, { NodesTable: nodesTable, DecisionsTable: decisionsTable });
+    await createTablesFromServerlessYml(dynamodbUrl, {
+      NodesTable: nodesTable,
+      DecisionsTable: decisionsTable,
+      EventsTable: eventsTable,
+    });
     sqs = await startLocalSqs(o.sqsPort);
     const dlqName = `${SERVICE}-${o.stage}-notify-dlq`;
     await fetch(sqs.url, {
@@ -136,6 +142,7 @@ export const startStack = async (o: StackOptions): Promise<Stack> => {
       QM_REGION: REGION,
       QM_NODES_TABLE: nodesTable,
       QM_DECISIONS_TABLE: decisionsTable,
+      QM_EVENTS_TABLE: eventsTable,
       QM_DYNAMODB_ENDPOINT: dynamodbUrl,
       QM_SECRET: o.secret,
       QM_SQS_ENDPOINT: sqs.url,
@@ -179,6 +186,7 @@ export const startStack = async (o: StackOptions): Promise<Stack> => {
       sqsUrl: sqs.url,
       dlqUrl,
       nodesTable,
+      eventsTable,
       operatorToken: operatorToken(o.secret),
       env,
       stopApi: async () => {

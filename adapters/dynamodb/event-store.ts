@@ -1,0 +1,259 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import {
+  type InstanceState,
+  likelyFacts,
+  type NodeEvent,
+  type NodeFacts,
+  type Step,
+  stepFor,
+  workloadAfter,
+} from '../../core/events';
+
+export type EventOutcome = 'applied' | 'duplicate' | 'unknown_host';
+
+/** Attempts before a lost race is left to Lambda's retry (the message is idempotent). */
+const MAX_ATTEMPTS = 10;
+
+/**
+ * Applies one notification to its node: ONE transaction of the message's
+ * idempotency record (Put, `attribute_not_exists`, expiring by DynamoDB TTL)
+ * and the node's update, whose condition states the facts the step was chosen
+ * on. Nothing is computed from a read and written back: the counters move by
+ * arithmetic in the update expression. The first try guesses the usual facts
+ * (a create.end of a scheduled instance, a delete.end of a reported one); if
+ * the node's condition fails, the cancellation returns the item as it is, the
+ * step is chosen again from it, and the transaction is tried again. A
+ * duplicate `message_id` cancels on the Put and changes nothing.
+ */
+export class DynamoEventStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly nodesTable: string,
+    private readonly eventsTable: string,
+    private readonly windowS: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async apply(e: NodeEvent): Promise<EventOutcome> {
+    let facts = likelyFacts(e);
+    for (let attempt = 1; ; attempt++) {
+      const nowMs = this.now();
+      try {
+        await this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.eventsTable,
+                  Item: {
+                    id: e.message_id,
+                    host: e.host,
+                    event_type: e.event_type,
+                    applied_at: new Date(nowMs).toISOString(),
+                    expires_at: Math.floor(nowMs / 1000) + this.windowS,
+                  },
+                  ConditionExpression: 'attribute_not_exists(id)',
+                },
+              },
+              this.nodeWrite(e, facts, nowMs),
+            ],
+          }),
+        );
+        return 'applied';
+      } catch (err) {
+        if (!(err instanceof TransactionCanceledException)) throw err;
+        const [idem, node] = err.CancellationReasons ?? [];
+        if (idem?.Code === 'ConditionalCheckFailed') return 'duplicate';
+        if (attempt >= MAX_ATTEMPTS) throw err;
+        if (node?.Code === 'ConditionalCheckFailed') {
+          if (!node.Item) return 'unknown_host';
+          facts = factsOf(e, unmarshall(node.Item as Parameters<typeof unmarshall>[0]));
+        } else if (node?.Code === 'TransactionConflict' || idem?.Code === 'TransactionConflict') {
+          await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+        } else throw err;
+      }
+    }
+  }
+
+  /** The node's half of the transaction: an Update guarded by `facts`, or a ConditionCheck when nothing moves. */
+  private nodeWrite(e: NodeEvent, facts: NodeFacts, nowMs: number) {
+    const step = stepFor(e, facts);
+    const x = new Expr();
+    const conditions = [`attribute_exists(${x.name('#host', 'host')})`];
+    if (e.kind === 'create_end' || e.kind === 'release')
+      conditions.push(instanceCondition(x, e.instance, facts.instance));
+    const sets: string[] = [];
+    const removes: string[] = [];
+    const nowIso = x.value(':nowIso', new Date(nowMs).toISOString());
+
+    if (e.workload !== 0) {
+      const w = x.name('#w', 'current_workload');
+      const neg = x.value(':negwd', -e.workload);
+      if (workloadAfter(e, facts.current_workload) === facts.current_workload + e.workload) {
+        conditions.push(`${w} >= ${neg}`);
+        sets.push(`${w} = ${w} + ${x.value(':wd', e.workload)}`);
+      } else {
+        conditions.push(`${w} < ${neg}`);
+        sets.push(`${w} = ${x.value(':zero', 0)}`);
+      }
+    }
+    moves(x, e, step, nowIso, sets, removes);
+
+    const Key = { host: e.host };
+    const ConditionExpression = conditions.join(' AND ');
+    if (sets.length === 0 && removes.length === 0) {
+      const used = x.used(ConditionExpression);
+      return {
+        ConditionCheck: {
+          TableName: this.nodesTable,
+          Key,
+          ConditionExpression,
+          ...used,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+        },
+      };
+    }
+    sets.push(`${x.name('#chg', 'changed_at')} = ${x.value(':now', nowMs)}`);
+    sets.push(`${x.name('#upd', 'updated_at')} = ${nowIso}`);
+    sets.push(`${x.name('#ver', 'ver')} = ${x.name('#ver', 'ver')} + ${x.value(':one', 1)}`);
+    const UpdateExpression = `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`;
+    return {
+      Update: {
+        TableName: this.nodesTable,
+        Key,
+        UpdateExpression,
+        ConditionExpression,
+        ...x.used(UpdateExpression, ConditionExpression),
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+      },
+    };
+  }
+}
+
+/** Expression attribute names and values, collected as they are used. */
+class Expr {
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, unknown> = {};
+  name(placeholder: string, name: string): string {
+    this.names[placeholder] = name;
+    return placeholder;
+  }
+  value(placeholder: string, value: unknown): string {
+    this.values[placeholder] = value;
+    return placeholder;
+  }
+  /** The names and values the expressions use (DynamoDB rejects unused ones). */
+  used(...expressions: string[]) {
+    const text = expressions.join(' ');
+    const uses = (ph: string) => new RegExp(`${ph}(?![A-Za-z0-9_])`).test(text);
+    const pick = (m: Record<string, unknown>) => Object.fromEntries(Object.entries(m).filter(([k]) => uses(k)));
+    const values = pick(this.values);
+    return {
+      ExpressionAttributeNames: pick(this.names) as Record<string, string>,
+      ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+    };
+  }
+}
+
+/** The ledger maps of a node item, and their precedence when classifying an instance. */
+const MAPS = { claims: '#c', announced: '#a', released: '#r', inst: '#i', gone: '#g' } as const;
+
+/**
+ * The condition that holds exactly when `uuid` is in `state` — the same
+ * precedence as factsOf: claims, announced, released, the last report, tombstones.
+ */
+const instanceCondition = (x: Expr, uuid: string, state: InstanceState): string => {
+  for (const [name, ph] of Object.entries(MAPS)) x.name(ph, name);
+  const u = x.name('#u', uuid);
+  const has = (m: string) => `attribute_exists(${m}.${u})`;
+  const hasNot = (m: string) => `attribute_not_exists(${m}.${u})`;
+  const conf = `${MAPS.claims}.${u}.${x.name('#conf', 'confirmed_at')}`;
+  switch (state) {
+    case 'claimed':
+      return `${has('#c')} AND attribute_not_exists(${conf})`;
+    case 'confirmed':
+      return `attribute_exists(${conf})`;
+    case 'announced':
+      return `${hasNot('#c')} AND ${has('#a')}`;
+    case 'released':
+      return `${hasNot('#c')} AND ${hasNot('#a')} AND ${has('#r')}`;
+    case 'reported':
+      return `${hasNot('#c')} AND ${hasNot('#a')} AND ${hasNot('#r')} AND ${has('#i')}`;
+    case 'gone':
+      return `${hasNot('#c')} AND ${hasNot('#a')} AND ${hasNot('#r')} AND ${hasNot('#i')} AND ${has('#g')}`;
+    case 'none':
+      return `${hasNot('#c')} AND ${hasNot('#a')} AND ${hasNot('#r')} AND ${hasNot('#i')} AND ${hasNot('#g')}`;
+  }
+};
+
+/** What an item says of the event's instance, and its workload. */
+export const factsOf = (e: NodeEvent, item: Record<string, unknown>): NodeFacts => {
+  const current_workload = Number(item.current_workload ?? 0);
+  if (e.kind !== 'create_end' && e.kind !== 'release') return { instance: 'none', current_workload };
+  const map = (k: string) => (item[k] ?? {}) as Record<string, Record<string, unknown> | string>;
+  const u = e.instance;
+  let instance: InstanceState = 'none';
+  const claim = map('claims')[u] as Record<string, unknown> | undefined;
+  if (claim) instance = claim.confirmed_at === undefined ? 'claimed' : 'confirmed';
+  else if (map('announced')[u]) instance = 'announced';
+  else if (map('released')[u]) instance = 'released';
+  else if (map('inst')[u]) instance = 'reported';
+  else if (map('gone')[u]) instance = 'gone';
+  return { instance, current_workload };
+};
+
+/** The SET/REMOVE clauses of a step (workload aside). */
+const moves = (x: Expr, e: NodeEvent, step: Step, nowIso: string, sets: string[], removes: string[]): void => {
+  const rv = () => x.name('#rv', 'running_vms');
+  const one = () => x.value(':one', 1);
+  const counters = [
+    ['#cv', 'claimed_vcpus', 'vcpus'],
+    ['#cm', 'claimed_memory_mb', 'memory_mb'],
+    ['#cd', 'claimed_disk_gb', 'disk_gb'],
+  ] as const;
+  const u = '#u';
+  switch (step.op) {
+    case 'confirm':
+      sets.push(`#c.${u}.#conf = ${nowIso}`, `${rv()} = ${rv()} + ${one()}`);
+      return;
+    case 'announce': {
+      if (e.kind !== 'create_end') return;
+      const entry = { vcpus: e.vcpus, memory_mb: e.memory_mb, disk_gb: e.disk_gb, at: x.values[nowIso] };
+      sets.push(`#a.${u} = ${x.value(':entry', entry)}`, `${rv()} = ${rv()} + ${one()}`);
+      for (const [ph, name, field] of counters)
+        sets.push(`${x.name(ph, name)} = ${ph} + ${x.value(`:${field}`, e[field])}`);
+      return;
+    }
+    case 'release': {
+      // The stored sizes leave, whatever the message says: what was counted is what is taken off.
+      const from =
+        step.from === 'claimed' || step.from === 'confirmed' ? '#c' : step.from === 'announced' ? '#a' : '#i';
+      for (const [ph, name, field] of counters) {
+        sets.push(`${x.name(ph, name)} = ${ph} - ${from}.${u}.${x.name(`#f_${field}`, field)}`);
+      }
+      sets.push(`#g.${u} = ${nowIso}`);
+      if (step.from !== 'claimed') sets.push(`${rv()} = ${rv()} - ${one()}`);
+      if (step.from === 'reported') sets.push(`#r.${u} = #i.${u}`);
+      else removes.push(`${from}.${u}`);
+      return;
+    }
+    case 'tombstone':
+      sets.push(`#g.${u} = ${nowIso}`);
+      return;
+    case 'utilization': {
+      if (e.kind !== 'utilization') return;
+      // Raw deltas, as Nova's compute_node_utilization_update: free goes up, so used goes down.
+      const mu = x.name('#mu', 'memory_mb_used');
+      const lu = x.name('#lu', 'local_gb_used');
+      sets.push(`${mu} = ${mu} - ${x.value(':ramd', e.free_ram_mb_delta)}`);
+      sets.push(`${lu} = ${lu} - ${x.value(':diskd', e.free_disk_gb_delta)}`);
+      sets.push(`${rv()} = ${rv()} + ${x.value(':vmd', e.vm_delta)}`);
+      return;
+    }
+    case 'workload':
+    case 'none':
+      return;
+  }
+};
