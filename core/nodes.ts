@@ -394,6 +394,9 @@ export const applyReport = (
 ): NodeRecord => {
   const now = new Date(nowMs).toISOString();
   const instances = report.instances ?? [];
+  const ledger = reconcile(prev, instances, nowMs, policy);
+  const count = (m: Record<string, unknown>) => Object.keys(m).length;
+  const confirmed = Object.values(ledger.claims).filter((c) => c.confirmed_at !== undefined).length;
   return {
     host,
     id: prev?.id ?? ids.id,
@@ -413,7 +416,9 @@ export const applyReport = (
     cpu_info: report.cpu_info,
     disk_available_least: report.disk_available_least,
     current_workload: report.current_workload,
-    running_vms: report.running_vms,
+    // Measured, plus what events moved that the measurement does not see yet: the same
+    // instances the resources count (confirmed and announced on top, released taken off).
+    running_vms: report.running_vms + confirmed + count(ledger.announced) - count(ledger.released),
     hypervisor_hostname: report.hypervisor_hostname,
     instances,
     reported_availability_zone: report.availability_zone ?? null,
@@ -421,7 +426,7 @@ export const applyReport = (
     disabled: prev?.disabled ?? false,
     disabled_reason: prev?.disabled_reason ?? null,
     metadata: prev?.metadata ?? {},
-    ...reconcile(prev, instances, nowMs, policy),
+    ...ledger,
     seq: report.seq,
     reported_at: report.reported_at,
     received_at_ms: nowMs,

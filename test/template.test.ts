@@ -63,7 +63,20 @@ describe('the packaged CloudFormation template', () => {
       'dynamodb:Scan',
       'dynamodb:UpdateItem',
     ]);
-    expect(dynamo('NotifyRole')).toEqual([]);
+    expect(dynamo('NotifyRole')).toEqual(['dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+  });
+
+  it('retries a notify invocation that failed twice, for an hour at most, then keeps it in the dead-letter queue; idempotency records expire by TTL', () => {
+    const config = Object.values(resources).find((r) => r.Type === 'AWS::Lambda::EventInvokeConfig') as Resource;
+    expect(config.Properties).toMatchObject({
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 3600,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['NotifyDeadLetterQueue', 'Arn'] } } },
+    });
+    expect((resources.EventsTable as Resource).Properties).toMatchObject({
+      TableName: 'quartermaster-prod-events',
+      TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+    });
   });
 
   it('has the nodes table on demand with point-in-time recovery, named from service and stage', () => {
