@@ -21,7 +21,8 @@ const EnvSchema = z.object({
   QM_SECRET_PARAM: z.string().optional(),
   QM_SERVICE_DOWN_TIME: int(60, 1),
   QM_CLAIM_TTL: int(600, 1),
-  QM_IDEMPOTENCY_TTL_S: int(7200, 60),
+  // At least notify's maximumEventAge (3600 s): no retry may outlive its message's idempotency record.
+  QM_IDEMPOTENCY_TTL_S: int(7200, 3600),
   QM_EVENTS_TABLE: z.string().min(3).optional(),
   QM_MAX_BODY_BYTES: int(262_144, 1024),
   QM_DLQ_URL: z.string().optional(),

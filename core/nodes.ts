@@ -97,7 +97,10 @@ export interface Claim {
   group?: string;
   claimed_at: string;
   expires_at: string;
-  /** Set by the instance's `create.end`: a confirmed claim no longer expires; a report absorbs it. */
+  /**
+   * Set by the instance's `create.end`: the claim no longer expires at `expires_at`; a report listing
+   * the instance absorbs it, and one that still does not list it `claim_ttl` later reaps it as drift.
+   */
   confirmed_at?: string;
 }
 
@@ -259,7 +262,8 @@ export const nodeStatus = (receivedAtMs: number, nowMs: number, serviceDownTimeS
   nowMs - receivedAtMs < serviceDownTimeS * 1000 ? 'up' : 'down';
 
 /**
- * The API view: usage accounting rule 1 — free = capacity − measured used − live claims.
+ * The API view: usage accounting rule 1 — free = capacity − measured used − pending, where
+ * pending = live claims not listed by the report + announced − released (docs/accounting.md).
  */
 export const toNodeView = (r: NodeRecord, nowMs: number, serviceDownTimeS: number): NodeView => {
   const claims = liveClaims(r.claims, nowMs);

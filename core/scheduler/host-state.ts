@@ -9,10 +9,13 @@
  * but not the headroom the operator wants kept free. So the reserved amounts
  * are taken off the measured free figures once, here:
  *
- *   free_ram_mb  = memory_mb − memory_mb_used − reserved_host_memory_mb − Σ claims.memory_mb
+ *   free_ram_mb  = memory_mb − memory_mb_used − reserved_host_memory_mb − pending.memory_mb
  *   free_disk_mb = min(local_gb − local_gb_used, disk_available_least) × 1024
- *                  − reserved_host_disk_mb − Σ claims.disk_gb × 1024
- *   vcpus_used   = vcpus_used + reserved_host_cpus + Σ claims.vcpus
+ *                  − reserved_host_disk_mb − pending.disk_gb × 1024
+ *   vcpus_used   = vcpus_used + reserved_host_cpus + pending.vcpus
+ *
+ * where pending = live claims the report does not list + announced − released
+ * (core/nodes.ts pendingUsage, docs/accounting.md).
  *
  * The filters then compute `used = total − free`, so reserved counts as used,
  * exactly as in Nova. Totals stay the raw capacity (Nova's total_usable_*),
