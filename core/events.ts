@@ -59,7 +59,7 @@ export class BadNotification extends Error {
   override name = 'BadNotification';
 }
 
-const INSTANCE = /^compute\.instance\.([a-z_.]+)\.(start|end|error)$/;
+const INSTANCE = /^compute\.instance\.([a-z_]+(?:\.[a-z_]+)*)\.(start|end|error)$/;
 
 /** Parses one SNS message body into the event it carries, or throws BadNotification naming what is wrong. */
 export const parseNotification = (body: string): NodeEvent => {

@@ -1,0 +1,437 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  BadNotification,
+  type InstanceState,
+  likelyFacts,
+  type NodeEvent,
+  parseNotification,
+  type Step,
+  stepFor,
+  workloadAfter,
+} from './events';
+
+const UUID = '0f9c1b2a-3d4e-4f50-8a1b-2c3d4e5f6a7b';
+const UPPER_UUID = '0F9C1B2A-3D4E-4F50-8A1B-2C3D4E5F6A7B';
+
+const sized = { instance_id: UUID, vcpus: 2, memory_mb: 2048, disk_gb: 20 };
+
+/** A Nova notification envelope as SNS delivers it; `over` replaces (or, with undefined, removes) fields. */
+const message = (over: Record<string, unknown> = {}): string => {
+  const env: Record<string, unknown> = {
+    message_id: 'msg-1',
+    event_type: 'compute.instance.create.end',
+    publisher_id: 'compute.node-1',
+    timestamp: '2026-11-26 00:00:00.000000',
+    priority: 'INFO',
+    payload: sized,
+    ...over,
+  };
+  for (const [k, v] of Object.entries(over)) if (v === undefined) delete env[k];
+  return JSON.stringify(env);
+};
+
+/** The BadNotification `body` raises; fails the test if it parses or throws anything else. */
+const rejection = (body: string): BadNotification => {
+  try {
+    parseNotification(body);
+  } catch (e) {
+    expect(e).toBeInstanceOf(BadNotification);
+    return e as BadNotification;
+  }
+  throw new Error(`parsed: ${body}`);
+};
+
+describe('parseNotification: valid messages', () => {
+  it('parses create.end into a sized create_end that ends one operation', () => {
+    expect(parseNotification(message())).toEqual({
+      message_id: 'msg-1',
+      event_type: 'compute.instance.create.end',
+      host: 'node-1',
+      kind: 'create_end',
+      instance: UUID,
+      vcpus: 2,
+      memory_mb: 2048,
+      disk_gb: 20,
+      workload: -1,
+    });
+  });
+
+  it('accepts zero-sized flavors (counts may be 0)', () => {
+    const e = parseNotification(message({ payload: { instance_id: UUID, vcpus: 0, memory_mb: 0, disk_gb: 0 } }));
+    expect(e).toMatchObject({ kind: 'create_end', vcpus: 0, memory_mb: 0, disk_gb: 0 });
+  });
+
+  it('parses create.error into a release ending one operation', () => {
+    expect(
+      parseNotification(message({ event_type: 'compute.instance.create.error', payload: { instance_id: UUID } })),
+    ).toEqual({
+      message_id: 'msg-1',
+      event_type: 'compute.instance.create.error',
+      host: 'node-1',
+      kind: 'release',
+      instance: UUID,
+      workload: -1,
+    });
+  });
+
+  it('parses delete.end into a release ending one operation', () => {
+    expect(
+      parseNotification(message({ event_type: 'compute.instance.delete.end', payload: { instance_id: UUID } })),
+    ).toEqual({
+      message_id: 'msg-1',
+      event_type: 'compute.instance.delete.end',
+      host: 'node-1',
+      kind: 'release',
+      instance: UUID,
+      workload: -1,
+    });
+  });
+
+  it.each([
+    ['compute.instance.create.start', 1],
+    ['compute.instance.delete.start', 1],
+    ['compute.instance.power_off.start', 1],
+    ['compute.instance.power_off.end', -1],
+    ['compute.instance.resize.confirm.start', 1],
+    ['compute.instance.resize.confirm.end', -1],
+    ['compute.instance.rebuild.end', -1],
+  ])('parses %s as a workload event moving by %i, whatever its payload', (event_type, workload) => {
+    expect(parseNotification(message({ event_type, payload: {} }))).toEqual({
+      message_id: 'msg-1',
+      event_type,
+      host: 'node-1',
+      kind: 'workload',
+      workload,
+    });
+  });
+
+  it('parses capacity.utilization.update: workload is work_delta, the other deltas are raw', () => {
+    const body = message({
+      event_type: 'capacity.utilization.update',
+      payload: { free_ram_mb_delta: -512, free_disk_gb_delta: 7, work_delta: 3, vm_delta: -1 },
+    });
+    expect(parseNotification(body)).toEqual({
+      message_id: 'msg-1',
+      event_type: 'capacity.utilization.update',
+      host: 'node-1',
+      kind: 'utilization',
+      workload: 3,
+      free_ram_mb_delta: -512,
+      free_disk_gb_delta: 7,
+      vm_delta: -1,
+    });
+  });
+
+  it('accepts utilization deltas at ±2^40', () => {
+    const e = parseNotification(
+      message({
+        event_type: 'capacity.utilization.update',
+        payload: { free_ram_mb_delta: 2 ** 40, free_disk_gb_delta: -(2 ** 40), work_delta: -(2 ** 40), vm_delta: 0 },
+      }),
+    );
+    expect(e).toMatchObject({ free_ram_mb_delta: 2 ** 40, free_disk_gb_delta: -(2 ** 40), workload: -(2 ** 40) });
+  });
+
+  it.each([
+    ['compute.instance.create.end', sized],
+    ['compute.instance.delete.end', { instance_id: UUID }],
+    ['compute.instance.create.error', { instance_id: UUID }],
+  ])('lowercases an uppercase instance uuid (%s)', (event_type, payload) => {
+    const e = parseNotification(message({ event_type, payload: { ...payload, instance_id: UPPER_UUID } }));
+    expect(e).toMatchObject({ instance: UUID });
+  });
+
+  it('takes the host from publisher_id compute.<host>, dots and all', () => {
+    expect(parseNotification(message({ publisher_id: 'compute.rack1.node-7.example.org' })).host).toBe(
+      'rack1.node-7.example.org',
+    );
+    expect(parseNotification(message({ publisher_id: 'compute.Node_1' })).host).toBe('Node_1');
+    expect(parseNotification(message({ publisher_id: 'compute.a' })).host).toBe('a');
+  });
+
+  it('accepts and drops extra envelope and payload fields', () => {
+    const body = message({
+      _context_user_id: 'u',
+      _context_roles: ['admin'],
+      _unique_id: 'x',
+      payload: { ...sized, display_name: 'vm', state: 'active', image_meta: { a: 1 } },
+    });
+    expect(parseNotification(body)).toEqual({
+      message_id: 'msg-1',
+      event_type: 'compute.instance.create.end',
+      host: 'node-1',
+      kind: 'create_end',
+      instance: UUID,
+      vcpus: 2,
+      memory_mb: 2048,
+      disk_gb: 20,
+      workload: -1,
+    });
+  });
+
+  it('accepts extra fields in a utilization payload', () => {
+    const e = parseNotification(
+      message({
+        event_type: 'capacity.utilization.update',
+        payload: { free_ram_mb_delta: 1, free_disk_gb_delta: 2, work_delta: 0, vm_delta: 4, note: 'x' },
+      }),
+    );
+    expect(e).toEqual({
+      message_id: 'msg-1',
+      event_type: 'capacity.utilization.update',
+      host: 'node-1',
+      kind: 'utilization',
+      workload: 0,
+      free_ram_mb_delta: 1,
+      free_disk_gb_delta: 2,
+      vm_delta: 4,
+    });
+  });
+});
+
+describe('parseNotification: bad messages', () => {
+  it.each(['', '{', 'not json', "{'a':1}", '{"a":1,}'])('rejects %j as UnparseableMessage', (body) => {
+    const e = rejection(body);
+    expect(e.message).toBe('UnparseableMessage: the message is not JSON');
+    expect(e.name).toBe('BadNotification');
+  });
+
+  it.each([
+    'compute.instance.frob',
+    'foo.bar',
+    'compute.instance.resize.error',
+    'compute.instance.delete.error',
+    'compute.instance.update',
+    'compute.instance.create.END',
+    'compute.instance.create.end.x',
+    'Compute.instance.create.end',
+    'capacity.utilization.update.end',
+  ])('rejects event_type %s as UnknownEventType', (event_type) => {
+    expect(rejection(message({ event_type })).message).toBe(`UnknownEventType: ${event_type}`);
+  });
+
+  it('names the event type before looking at the payload', () => {
+    expect(rejection(message({ event_type: 'foo.bar', payload: { nothing: true } })).message).toBe(
+      'UnknownEventType: foo.bar',
+    );
+  });
+
+  it('checks the envelope before the event type', () => {
+    expect(rejection(message({ event_type: 'foo.bar', publisher_id: undefined })).message).toMatch(
+      /^InvalidMessage: publisher_id: /,
+    );
+  });
+
+  it.each([
+    ['message_id', { message_id: undefined }],
+    ['message_id', { message_id: '' }],
+    ['message_id', { message_id: 'x'.repeat(129) }],
+    ['event_type', { event_type: undefined }],
+    ['event_type', { event_type: 42 }],
+    ['publisher_id', { publisher_id: undefined }],
+    ['timestamp', { timestamp: undefined }],
+    ['priority', { priority: undefined }],
+    ['payload', { payload: undefined }],
+    ['payload', { payload: [] }],
+    ['payload', { payload: 'x' }],
+  ])('rejects a bad envelope field as InvalidMessage naming %s', (field, over) => {
+    expect(rejection(message(over)).message).toMatch(new RegExp(`^InvalidMessage: ${field}: `));
+  });
+
+  it.each([
+    ['scheduler.node-1', 'must be compute.<host>'],
+    ['compute.', 'must be compute.<host>'],
+    ['compute..node', 'must be compute.<host>'],
+    ['node-1', 'must be compute.<host>'],
+    ['compute.-node', 'must be compute.<host> with a valid hostname'],
+    ['compute.node-', 'must be compute.<host> with a valid hostname'],
+    ['compute.no de', 'must be compute.<host> with a valid hostname'],
+  ])('rejects publisher_id %j: %s', (publisher_id, why) => {
+    expect(rejection(message({ publisher_id })).message).toBe(`InvalidMessage: publisher_id: ${why}`);
+  });
+
+  it.each(['null', '"a string"', '[]', '42', 'true'])('rejects the JSON %s as InvalidMessage of the body', (body) => {
+    expect(rejection(body).message).toMatch(/^InvalidMessage: body: /);
+  });
+
+  it.each([
+    ['payload.memory_mb', { instance_id: UUID, vcpus: 2, disk_gb: 20 }],
+    ['payload.memory_mb', { ...sized, memory_mb: -1 }],
+    ['payload.memory_mb', { ...sized, memory_mb: 1.5 }],
+    ['payload.memory_mb', { ...sized, memory_mb: '2048' }],
+    ['payload.vcpus', { ...sized, vcpus: undefined }],
+    ['payload.disk_gb', { ...sized, disk_gb: null }],
+    ['payload.instance_id', { ...sized, instance_id: undefined }],
+  ])('rejects a create.end payload as InvalidMessage naming %s', (field, payload) => {
+    expect(rejection(message({ payload })).message).toMatch(new RegExp(`^InvalidMessage: ${field}: `));
+  });
+
+  it.each([
+    'not-a-uuid',
+    '0f9c1b2a3d4e4f508a1b2c3d4e5f6a7b',
+    '0f9c1b2a-3d4e-4f50-8a1b-2c3d4e5f6a7',
+    'gf9c1b2a-3d4e-4f50-8a1b-2c3d4e5f6a7b',
+  ])('rejects instance_id %j with "must be a uuid"', (instance_id) => {
+    for (const event_type of ['compute.instance.create.end', 'compute.instance.delete.end']) {
+      expect(rejection(message({ event_type, payload: { ...sized, instance_id } })).message).toBe(
+        'InvalidMessage: payload.instance_id: must be a uuid',
+      );
+    }
+  });
+
+  it.each(['compute.instance.delete.end', 'compute.instance.create.error'])(
+    'rejects %s without an instance_id, naming payload.instance_id',
+    (event_type) => {
+      expect(rejection(message({ event_type, payload: {} })).message).toMatch(
+        /^InvalidMessage: payload\.instance_id: /,
+      );
+    },
+  );
+
+  it.each([
+    ['payload.work_delta', { free_ram_mb_delta: 1, free_disk_gb_delta: 2, vm_delta: 3 }],
+    ['payload.free_ram_mb_delta', { free_ram_mb_delta: 1.5, free_disk_gb_delta: 2, work_delta: 0, vm_delta: 3 }],
+    [
+      'payload.free_disk_gb_delta',
+      { free_ram_mb_delta: 1, free_disk_gb_delta: 2 ** 40 + 1, work_delta: 0, vm_delta: 3 },
+    ],
+    ['payload.vm_delta', { free_ram_mb_delta: 1, free_disk_gb_delta: 2, work_delta: 0, vm_delta: -(2 ** 40) - 1 }],
+  ])('rejects a utilization payload as InvalidMessage naming %s', (field, payload) => {
+    expect(rejection(message({ event_type: 'capacity.utilization.update', payload })).message).toMatch(
+      new RegExp(`^InvalidMessage: ${field.replace('.', '\\.')}: `),
+    );
+  });
+});
+
+const base = { message_id: 'm', event_type: 't', host: 'h' };
+const EVENTS = {
+  create_end: { ...base, kind: 'create_end', instance: UUID, vcpus: 1, memory_mb: 1, disk_gb: 1, workload: -1 },
+  release: { ...base, kind: 'release', instance: UUID, workload: -1 },
+  workload: { ...base, kind: 'workload', workload: 1 },
+  utilization: { ...base, kind: 'utilization', workload: 2, free_ram_mb_delta: 0, free_disk_gb_delta: 0, vm_delta: 0 },
+} satisfies Record<NodeEvent['kind'], NodeEvent>;
+
+describe('workload deltas', () => {
+  it.each([
+    ['compute.instance.create.start', {}, 1],
+    ['compute.instance.create.end', sized, -1],
+    ['compute.instance.create.error', { instance_id: UUID }, -1],
+    ['compute.instance.delete.start', {}, 1],
+    ['compute.instance.delete.end', { instance_id: UUID }, -1],
+    ['compute.instance.reboot.start', {}, 1],
+    ['compute.instance.reboot.end', {}, -1],
+    ['capacity.utilization.update', { free_ram_mb_delta: 0, free_disk_gb_delta: 0, work_delta: -4, vm_delta: 0 }, -4],
+    ['capacity.utilization.update', { free_ram_mb_delta: 0, free_disk_gb_delta: 0, work_delta: 0, vm_delta: 0 }, 0],
+  ])('%s moves the workload by the expected delta (case %#)', (event_type, payload, workload) => {
+    expect(parseNotification(message({ event_type, payload })).workload).toBe(workload);
+  });
+
+  it.each([
+    [1, 0, 1],
+    [1, 5, 6],
+    [-1, 1, 0],
+    [-1, 0, 0],
+    [-1, 3, 2],
+    [-4, 2, 0],
+    [-4, 4, 0],
+    [-4, 10, 6],
+    [0, 7, 7],
+  ])('workloadAfter(delta %i, current %i) is %i', (workload, current, after) => {
+    expect(workloadAfter({ ...EVENTS.utilization, workload }, current)).toBe(after);
+  });
+
+  it('never goes below 0, and otherwise adds the delta', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -1000, max: 1000 }), fc.nat(1000), (workload, current) => {
+        const after = workloadAfter({ ...EVENTS.utilization, workload }, current);
+        expect(after).toBeGreaterThanOrEqual(0);
+        if (current + workload >= 0) expect(after).toBe(current + workload);
+        else expect(after).toBe(0);
+      }),
+    );
+  });
+});
+
+const STATES: InstanceState[] = ['claimed', 'confirmed', 'announced', 'reported', 'released', 'gone', 'none'];
+
+const EXPECTED_STEPS: Record<NodeEvent['kind'], Record<InstanceState, Step>> = {
+  create_end: {
+    claimed: { op: 'confirm' },
+    confirmed: { op: 'none' },
+    announced: { op: 'none' },
+    reported: { op: 'none' },
+    released: { op: 'none' },
+    gone: { op: 'none' },
+    none: { op: 'announce' },
+  },
+  release: {
+    claimed: { op: 'release', from: 'claimed' },
+    confirmed: { op: 'release', from: 'confirmed' },
+    announced: { op: 'release', from: 'announced' },
+    reported: { op: 'release', from: 'reported' },
+    released: { op: 'none' },
+    gone: { op: 'none' },
+    none: { op: 'tombstone' },
+  },
+  workload: Object.fromEntries(STATES.map((s) => [s, { op: 'workload' }])) as Record<InstanceState, Step>,
+  utilization: Object.fromEntries(STATES.map((s) => [s, { op: 'utilization' }])) as Record<InstanceState, Step>,
+};
+
+const STEP_TABLE = (Object.keys(EVENTS) as NodeEvent['kind'][]).flatMap((kind) =>
+  STATES.map((state) => [kind, state, EXPECTED_STEPS[kind][state]] as const),
+);
+
+describe('stepFor', () => {
+  it('has one row per (event kind × instance state)', () => {
+    expect(STEP_TABLE).toHaveLength(4 * 7);
+  });
+
+  it.each(STEP_TABLE)('%s with the instance %s → %o', (kind, state, step) => {
+    expect(stepFor(EVENTS[kind], { instance: state, current_workload: 0 })).toEqual(step);
+    // The workload does not choose the step.
+    expect(stepFor(EVENTS[kind], { instance: state, current_workload: 9 })).toEqual(step);
+  });
+});
+
+describe('likelyFacts', () => {
+  it.each([
+    ['create_end', { ...EVENTS.create_end }, { instance: 'claimed', current_workload: 1 }],
+    ['release', { ...EVENTS.release }, { instance: 'reported', current_workload: 1 }],
+    ['workload start', { ...EVENTS.workload, workload: 1 }, { instance: 'none', current_workload: 0 }],
+    ['workload end', { ...EVENTS.workload, workload: -1 }, { instance: 'none', current_workload: 1 }],
+    ['utilization +2', { ...EVENTS.utilization, workload: 2 }, { instance: 'none', current_workload: 0 }],
+    ['utilization −3', { ...EVENTS.utilization, workload: -3 }, { instance: 'none', current_workload: 3 }],
+    ['utilization 0', { ...EVENTS.utilization, workload: 0 }, { instance: 'none', current_workload: 0 }],
+  ] as const)('guesses the usual facts for %s', (_, e, facts) => {
+    expect(likelyFacts(e as NodeEvent)).toEqual(facts);
+  });
+
+  it('guesses a workload from which the event lands exactly, without clamping', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -1000, max: 1000 }), (workload) => {
+        const f = likelyFacts({ ...EVENTS.utilization, workload });
+        expect(workloadAfter({ ...EVENTS.utilization, workload }, f.current_workload)).toBe(
+          f.current_workload + workload,
+        );
+      }),
+    );
+  });
+});
+
+describe('event type names', () => {
+  it('rejects an instance event type with an empty segment', () => {
+    expect(() =>
+      parseNotification(
+        JSON.stringify({
+          message_id: 'm',
+          event_type: 'compute.instance...start',
+          publisher_id: 'compute.h',
+          timestamp: 't',
+          priority: 'INFO',
+          payload: {},
+        }),
+      ),
+    ).toThrow(/^UnknownEventType/);
+  });
+});
