@@ -21,13 +21,17 @@ const MAX_ATTEMPTS = 10;
  * idempotency record (Put, `attribute_not_exists`, expiring by DynamoDB TTL)
  * and the node's update, whose condition states the facts the step was chosen
  * on. Nothing is computed from a read and written back: the counters move by
- * arithmetic in the update expression. The first try guesses the usual facts
- * (a create.end of a scheduled instance, a delete.end of a reported one); if
+ * arithmetic in the update expression. The first try guesses the facts the
+ * last event of its kind found (at first, the usual ones: a create.end of a
+ * scheduled instance, a delete.end of a reported one); if
  * the node's condition fails, the cancellation returns the item as it is, the
  * step is chosen again from it, and the transaction is tried again. A
  * duplicate `message_id` cancels on the Put and changes nothing.
  */
 export class DynamoEventStore {
+  /** The instance state the last applied event of each kind found: the next one's first guess. */
+  private readonly lastState = new Map<NodeEvent['kind'], NodeFacts['instance']>();
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly nodesTable: string,
@@ -37,7 +41,8 @@ export class DynamoEventStore {
   ) {}
 
   async apply(e: NodeEvent): Promise<EventOutcome> {
-    let facts = likelyFacts(e);
+    const guess = likelyFacts(e);
+    let facts: NodeFacts = { ...guess, instance: this.lastState.get(e.kind) ?? guess.instance };
     for (let attempt = 1; ; attempt++) {
       const nowMs = this.now();
       try {
@@ -61,6 +66,7 @@ export class DynamoEventStore {
             ],
           }),
         );
+        this.lastState.set(e.kind, facts.instance);
         return 'applied';
       } catch (err) {
         if (!(err instanceof TransactionCanceledException)) throw err;
