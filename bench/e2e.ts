@@ -231,8 +231,10 @@ const throughput = async (stack: Stack, nodes: number, workers: number, seconds:
 
   const body = ScheduleRequestSchema.parse(scheduleBody());
   const inProcessRate = async (env: Record<string, string>) => {
-    const config = readConfig({ ...process.env, ...stack.env, QM_FLEET_RESCAN_S: '3600', ...env });
-    const opts = readSchedulerOptions(env);
+    // Seeded nodes never report again: keep them up for the whole run (a minute in, they would be down).
+    const all = { QM_SERVICE_DOWN_TIME: '86400', ...env };
+    const config = readConfig({ ...process.env, ...stack.env, QM_FLEET_RESCAN_S: '3600', ...all });
+    const opts = readSchedulerOptions(all);
     const schedulers = Array.from({ length: workers }, () => makeScheduleDeps(config, opts));
     const run = async (w: number) => {
       try {
@@ -293,7 +295,7 @@ export const benchEndToEnd = async (
     lambdaPort: 3502,
     secret: `bench-${randomUUID()}`,
     buildDir: '.esbuild-bench',
-    env: { QM_FLEET_RESCAN_S: '3600' },
+    env: { QM_FLEET_RESCAN_S: '3600', QM_SERVICE_DOWN_TIME: '86400' },
   });
   try {
     log('seeding 1,000 nodes');

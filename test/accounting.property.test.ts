@@ -82,8 +82,11 @@ const api = (
     context,
   );
 
+// The handlers read their config from process.env at import; the worker's env is restored after.
+let savedEnv: NodeJS.ProcessEnv = {};
 beforeAll(async () => {
   const s = stack();
+  savedEnv = { ...process.env };
   Object.assign(process.env, {
     QM_NODES_TABLE: s.nodesTable,
     QM_DECISIONS_TABLE: s.nodesTable.replace(/-nodes$/, '-decisions'),
@@ -106,6 +109,7 @@ beforeAll(async () => {
   notifyHandler = (await import('../functions/notify/handler')).handler as never;
 });
 afterAll(() => {
+  process.env = savedEnv;
   vi.useRealTimers();
   db.destroy();
 });

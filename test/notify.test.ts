@@ -126,6 +126,23 @@ describe('notify over the local SNS endpoint', () => {
     expect(absorbed.drift).toEqual([]);
   });
 
+  it('records an instance a report lists that nobody scheduled or announced as drift, in numbers', async () => {
+    const host = await freshHost();
+    const stray = randomUUID();
+    const r = await report(host, {
+      availability_zone: host,
+      seq: 2,
+      running_vms: 1,
+      instances: [{ uuid: stray, vcpus: 2, memory_mb: 1536, disk_gb: 15 }],
+    });
+    expect(r.status).toBe(200);
+    const n = await node(host);
+    expect(n.drift).toMatchObject([
+      { kind: 'unknown_instance', instance_uuid: stray, vcpus: 2, memory_mb: 1536, disk_gb: 15 },
+    ]);
+    expect(Date.parse(n.drift[0]?.since ?? '')).toBeGreaterThan(Date.now() - 60_000);
+  });
+
   it('delete.end of a reported instance releases it until a report omits it; a late create.end changes nothing', async () => {
     const uuid = randomUUID();
     const host = await freshHost({

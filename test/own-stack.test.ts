@@ -99,39 +99,41 @@ describe('on a stack of its own', () => {
     const host = 'expiry-host';
     const az = 'expiry-az';
     const headers = (token: string) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
-    const put = await fetch(`${stack.baseUrl}/nodes/${host}`, {
-      method: 'PUT',
-      headers: headers(nodeToken(SECRET, host)),
-      body: JSON.stringify({
-        hypervisor_hostname: host,
-        hypervisor_type: 'QEMU',
-        hypervisor_version: 6_002_000,
-        cpu_info: {
-          arch: 'x86_64',
-          vendor: 'v',
-          model: 'm',
-          features: [],
-          topology: { sockets: 1, cores: 4, threads: 1 },
-        },
-        vcpus: 4,
-        memory_mb: 4096,
-        local_gb: 100,
-        vcpus_used: 0,
-        memory_mb_used: 0,
-        local_gb_used: 0,
-        disk_available_least: 100,
-        running_vms: 0,
-        current_workload: 0,
-        availability_zone: az,
-        seq: 1,
-        reported_at: new Date().toISOString(),
-      }),
-    });
-    expect(put.status).toBe(200);
+    const reportAs = (seq: number) =>
+      fetch(`${stack.baseUrl}/nodes/${host}`, {
+        method: 'PUT',
+        headers: headers(nodeToken(SECRET, host)),
+        body: JSON.stringify({
+          hypervisor_hostname: host,
+          hypervisor_type: 'QEMU',
+          hypervisor_version: 6_002_000,
+          cpu_info: {
+            arch: 'x86_64',
+            vendor: 'v',
+            model: 'm',
+            features: [],
+            topology: { sockets: 1, cores: 4, threads: 1 },
+          },
+          vcpus: 4,
+          memory_mb: 4096,
+          local_gb: 100,
+          vcpus_used: 0,
+          memory_mb_used: 0,
+          local_gb_used: 0,
+          disk_available_least: 100,
+          running_vms: 0,
+          current_workload: 0,
+          availability_zone: az,
+          seq,
+          reported_at: new Date().toISOString(),
+        }),
+      });
+    expect((await reportAs(1)).status).toBe(200);
     const node = async () =>
       (await (await fetch(`${stack.baseUrl}/nodes/${host}`, { headers: headers(stack.operatorToken) })).json()) as {
         free_ram_mb: number;
         claims: unknown[];
+        drift: { kind: string; memory_mb: number }[];
       };
     const schedule = () =>
       fetch(`${stack.baseUrl}/schedule`, {
@@ -152,5 +154,10 @@ describe('on a stack of its own', () => {
     await new Promise((r) => setTimeout(r, CLAIM_TTL_S * 1000 + 500));
     expect(await node()).toMatchObject({ claims: [], free_ram_mb: 4096 });
     expect((await schedule()).status).toBe(200);
+    // The next report prunes the expired claim and records it: a claim whose instance never appeared.
+    expect((await reportAs(2)).status).toBe(200);
+    const after = await node();
+    expect(after.claims).toHaveLength(1);
+    expect(after.drift).toMatchObject([{ kind: 'missing_instance', memory_mb: 3000 }]);
   }, 60_000);
 });

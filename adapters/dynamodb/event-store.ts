@@ -31,6 +31,8 @@ const MAX_ATTEMPTS = 10;
 export class DynamoEventStore {
   /** The instance state the last applied event of each kind found: the next one's first guess. */
   private readonly lastState = new Map<NodeEvent['kind'], NodeFacts['instance']>();
+  /** Each host's current_workload as this container last saw it: whether an X.end clamps at 0. */
+  private readonly workload = new Map<string, number>();
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -42,7 +44,10 @@ export class DynamoEventStore {
 
   async apply(e: NodeEvent): Promise<EventOutcome> {
     const guess = likelyFacts(e);
-    let facts: NodeFacts = { ...guess, instance: this.lastState.get(e.kind) ?? guess.instance };
+    let facts: NodeFacts = {
+      instance: this.lastState.get(e.kind) ?? guess.instance,
+      current_workload: this.workload.get(e.host) ?? guess.current_workload,
+    };
     for (let attempt = 1; ; attempt++) {
       const nowMs = this.now();
       try {
@@ -67,6 +72,7 @@ export class DynamoEventStore {
           }),
         );
         this.lastState.set(e.kind, facts.instance);
+        this.remember(e.host, workloadAfter(e, facts.current_workload));
         return 'applied';
       } catch (err) {
         if (!(err instanceof TransactionCanceledException)) throw err;
@@ -76,11 +82,17 @@ export class DynamoEventStore {
         if (node?.Code === 'ConditionalCheckFailed') {
           if (!node.Item) return 'unknown_host';
           facts = factsOf(e, unmarshall(node.Item as Parameters<typeof unmarshall>[0]));
+          this.remember(e.host, facts.current_workload);
         } else if (node?.Code === 'TransactionConflict' || idem?.Code === 'TransactionConflict') {
           await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
         } else throw err;
       }
     }
+  }
+
+  private remember(host: string, workload: number): void {
+    if (this.workload.size >= 100_000) this.workload.clear();
+    this.workload.set(host, workload);
   }
 
   /** The node's half of the transaction: an Update guarded by `facts`, or a ConditionCheck when nothing moves. */
