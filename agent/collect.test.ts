@@ -18,10 +18,16 @@ afterAll(removeTempDirs);
 
 const GIB = 2 ** 30;
 
-/** `--print` through the real CLI; the report must pass the API's own schema. */
+/** The one line the agent logs when libvirt cannot be reached (here: no libvirtd for qemu:///system). */
+const UNREACHABLE = /^qm-agent: libvirt \S+ unreachable: .+; reporting no instances\n/;
+
+/**
+ * `--print` through the real CLI; the report must pass the API's own schema. stderr holds
+ * nothing but, where libvirt does not answer, the one line saying so.
+ */
 const printReport = async (args: string[], env = cleanEnv()): Promise<Report> => {
   const r = await runAgent(['--print', ...args], env);
-  expect(r.stderr).toBe('');
+  expect(r.stderr.replace(UNREACHABLE, '')).toBe('');
   expect(r.code).toBe(0);
   return ReportSchema.parse(JSON.parse(r.stdout));
 };
@@ -97,15 +103,19 @@ describe('qm-agent --print on this host', () => {
     expect(ReportSchema.safeParse(JSON.parse(r.stdout)).success).toBe(true);
   });
 
-  it('reports no instances and hypervisor none or the detected one when virsh is not on PATH', async () => {
-    const report = await printReport(['--instances-path', '/tmp'], cleanEnv({ PATH: pathWithout('virsh') }));
+  it('reports no instances and hypervisor none when virsh is not on PATH, saying why once', async () => {
+    const r = await runAgent(['--print', '--instances-path', '/tmp'], cleanEnv({ PATH: pathWithout('virsh') }));
+    expect(r.code).toBe(0);
+    const report = ReportSchema.parse(JSON.parse(r.stdout));
     expect(report.instances).toEqual([]);
     expect(report.vcpus_used).toBe(0);
     expect(report.running_vms).toBe(0);
+    expect(report.hypervisor_type).toBe('none');
     expect(report.hypervisor_version).toBe(0);
-    const flags = (await run('cat', ['/proc/cpuinfo'])).includes(' hypervisor');
-    if (flags) expect(report.hypervisor_type).not.toBe('none');
-    else expect(report.hypervisor_type).toMatch(/^(none|KVM|QEMU|VMware|Xen|VirtualBox|bochs|Parallels|Hyper-V)$/);
+    expect(r.stderr).toBe(
+      'qm-agent: libvirt qemu:///system unreachable: virsh version: virsh not found on PATH ' +
+        '(Debian/Ubuntu: apt-get install libvirt-clients); reporting no instances\n',
+    );
   });
 
   it.skipIf(!hasVirsh)(
@@ -113,7 +123,8 @@ describe('qm-agent --print on this host', () => {
       ? 'reads the hypervisor and its domains from libvirt (test:///default)'
       : 'reads libvirt domains — SKIPPED: virsh is not on PATH (apt-get install libvirt-clients)',
     async () => {
-      const report = await printReport(['--instances-path', '/tmp', '--virsh-uri', 'test:///default']);
+      // test:///default's one domain has one disk, /guest/diskimage1: under /guest it counts.
+      const report = await printReport(['--instances-path', '/guest', '--virsh-uri', 'test:///default']);
       const version = await run('virsh', ['-c', 'test:///default', 'version']);
       const [, type = '', ver = ''] = /Running hypervisor:\s*(\S+)\s+(\S+)/.exec(version) ?? [];
       const [major = 0, minor = 0, micro = 0] = ver.split('.').map(Number);

@@ -3,7 +3,7 @@ import { availableParallelism, cpus, endianness, hostname, arch as osArch } from
 import { dirname, resolve, sep } from 'node:path';
 import * as si from 'systeminformation';
 import type { CpuInfo, Report } from '../core/nodes';
-import { type LibvirtHost, readLibvirt } from './libvirt';
+import { type LibvirtHost, readLibvirt, type XenMemory } from './libvirt';
 
 /** A report before the reporter stamps it: everything but `seq` and `reported_at`. */
 export type Figures = Omit<Report, 'seq' | 'reported_at'>;
@@ -15,16 +15,25 @@ export interface CollectOptions {
   /** Where instance disks live (Nova's `instances_path`). */
   instancesPath?: string;
   availabilityZone?: string;
-  /** libvirt connection URI for virsh. */
+  /** libvirt connection URI for virsh; defaults to DEFAULT_LIBVIRT_URI. */
+  libvirtUri?: string;
+  /** @deprecated The old name of `libvirtUri`, read when `libvirtUri` is not given. */
   virshUri?: string;
   /** Environment for child processes (its PATH decides whether virsh is found). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Where a line about libvirt goes (without its newline); defaults to stderr. Called once
+   * per distinct failure to reach libvirt, not on every report.
+   */
+  log?: (line: string) => void;
 }
 
 /** Nova's default `instances_path`. */
 export const DEFAULT_INSTANCES_PATH = '/var/lib/nova/instances';
 /** libvirt's system connection, as Nova's libvirt driver uses for KVM/QEMU. */
-export const DEFAULT_VIRSH_URI = 'qemu:///system';
+export const DEFAULT_LIBVIRT_URI = 'qemu:///system';
+/** @deprecated The old name of DEFAULT_LIBVIRT_URI. */
+export const DEFAULT_VIRSH_URI = DEFAULT_LIBVIRT_URI;
 
 const MIB = 2 ** 20;
 const GIB = 2 ** 30;
@@ -138,16 +147,31 @@ export const memoryFigures = (mem: {
   return { memory_mb, memory_mb_used: Math.min(memory_mb, Math.max(0, Math.round(used / MIB))) };
 };
 
+/**
+ * Memory in MiB on a Xen host, as Nova's libvirt driver counted it there
+ * (`_sum_domain_memory_mb(include_host=True)`): the node's memory from libvirt (the
+ * agent runs in domain 0, whose /proc/meminfo sees dom0's share only), and used =
+ * Σ guests' memory + domain 0's memory − what dom0 has free (MemFree + Buffers + Cached),
+ * in KiB, floored to MiB. Without domain 0's figure Nova skips it, free memory with it.
+ * `mem` is dom0's /proc/meminfo in bytes, `memory_mb` its total when libvirt gave none.
+ */
+export const xenMemoryFigures = (
+  xen: XenMemory,
+  mem: { total: number; free: number; buffers: number; cached: number },
+): Pick<Figures, 'memory_mb' | 'memory_mb_used'> => {
+  const memory_mb = Math.floor((xen.nodeKib !== undefined ? xen.nodeKib * 1024 : mem.total) / MIB);
+  const availKib = Math.floor((mem.free + mem.buffers + mem.cached) / 1024);
+  const usedKib = xen.guestsKib + (xen.dom0Kib !== undefined ? xen.dom0Kib - availKib : 0);
+  return { memory_mb, memory_mb_used: Math.min(memory_mb, Math.max(0, Math.floor(usedKib / 1024))) };
+};
+
 interface StaticFacts {
   cpuInfo: CpuInfo;
-  /** The hypervisor this host itself runs under, when it is a guest; undefined on bare metal. */
-  guestOf: string | undefined;
 }
 
 const readStaticFacts = async (): Promise<StaticFacts> => {
-  const [cpu, flags, system] = await Promise.all([si.cpu(), si.cpuFlags(), si.system()]);
+  const [cpu, flags] = await Promise.all([si.cpu(), si.cpuFlags()]);
   const features = cpuFeatures(flags);
-  const guest = features.includes('hypervisor') || system.virtual;
   return {
     cpuInfo: {
       arch: novaArch(osArch(), endianness()),
@@ -156,8 +180,6 @@ const readStaticFacts = async (): Promise<StaticFacts> => {
       features,
       topology: cpuTopology(cpu.processors, cpu.physicalCores, cpu.cores),
     },
-    // The CPUID hypervisor bit says "guest" even when DMI names no vendor (system().virtual false).
-    guestOf: guest ? system.virtualHost || 'unknown' : undefined,
   };
 };
 
@@ -170,36 +192,57 @@ const fsOf = async (path: string): Promise<Mount> => {
   return { mount: resolved, size: s.blocks * s.bsize, available: s.bavail * s.bsize };
 };
 
+/** The directory as given and, when it exists, as its realpath: disk sources may use either. */
+const instancesRoots = async (path: string): Promise<string[]> => {
+  const given = resolve(path);
+  const real = await realpath(given).catch(() => given);
+  return real === given ? [given] : [given, real];
+};
+
 /**
  * Makes a collector: each call reads this host afresh. CPU model, flags and topology
  * are read once (they do not change while the agent runs); the online CPU count,
  * memory, disk and libvirt domains are read on every call.
+ *
+ * libvirt that cannot be reached (virsh missing, the URI not answering) leaves the
+ * report with no instances and hypervisor `none` (version 0), and logs why once per
+ * distinct reason; a later success forgets it, so a new outage is logged again.
  */
 export const createCollector = (opts: CollectOptions = {}): (() => Promise<Figures>) => {
   let facts: Promise<StaticFacts> | undefined;
   const host = opts.host ?? hostname();
+  const uri = opts.libvirtUri ?? opts.virshUri ?? DEFAULT_LIBVIRT_URI;
+  const instancesPath = opts.instancesPath ?? DEFAULT_INSTANCES_PATH;
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  let lastFailure: string | undefined;
+  const libvirtOf = async (): Promise<LibvirtHost | undefined> => {
+    try {
+      const found = await readLibvirt({ uri, instancesPath: await instancesRoots(instancesPath), env: opts.env });
+      lastFailure = undefined;
+      return found;
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      if (why !== lastFailure) log(`qm-agent: libvirt ${uri} unreachable: ${why}; reporting no instances`);
+      lastFailure = why;
+      return undefined;
+    }
+  };
   return async () => {
     facts ??= readStaticFacts().catch((e: unknown) => {
       facts = undefined;
       throw e;
     });
-    const [{ cpuInfo, guestOf }, mem, fs, libvirt] = await Promise.all([
-      facts,
-      si.mem(),
-      fsOf(opts.instancesPath ?? DEFAULT_INSTANCES_PATH),
-      readLibvirt({ uri: opts.virshUri ?? DEFAULT_VIRSH_URI, env: opts.env }).catch(
-        (): LibvirtHost | undefined => undefined,
-      ),
-    ]);
+    const [{ cpuInfo }, mem, fs, libvirt] = await Promise.all([facts, si.mem(), fsOf(instancesPath), libvirtOf()]);
     const instances = libvirt?.instances ?? [];
     return {
       hypervisor_hostname: host,
-      hypervisor_type: libvirt?.hypervisorType ?? guestOf ?? 'none',
+      hypervisor_type: libvirt?.hypervisorType ?? 'none',
       hypervisor_version: libvirt?.hypervisorVersion ?? 0,
       cpu_info: cpuInfo,
       // Online logical CPUs, as nproc counts them (os.cpus() is empty where /proc is hidden).
       vcpus: cpus().length || availableParallelism(),
-      ...memoryFigures(mem),
+      // Xen: Nova summed the domains' memory (dom0's included); elsewhere the host's own /proc/meminfo.
+      ...(libvirt?.xen ? xenMemoryFigures(libvirt.xen, mem) : memoryFigures(mem)),
       ...diskFigures(fs, libvirt?.diskOverCommitBytes ?? 0),
       vcpus_used: instances.reduce((s, i) => s + i.vcpus, 0),
       running_vms: instances.length,
