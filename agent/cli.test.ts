@@ -1,13 +1,17 @@
 import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { parseNotification } from '../core/events';
 import { ReportSchema } from '../core/nodes';
-import { resolveConfig } from './cli';
+import { resolveConfig, resolveNotifyConfig } from './cli';
 import {
   AGENT_BIN,
   cleanEnv,
+  freePort,
   ROOT,
   removeTempDirs,
+  run,
   runAgent,
   startServer,
   type TestServer,
@@ -108,5 +112,214 @@ describe('qm-agent command line', () => {
     expect(await exited).toBe(0);
     expect(stderr).toMatch(/ report host=loop-host seq=\d+ status=200 reason=start /);
     expect(stderr).toMatch(/ stop host=loop-host/);
+  });
+});
+
+const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:quartermaster-test-notifications';
+const UUID = '882315da-fb95-4c50-814b-cda400eadc21';
+const hasVirsh = await run('virsh', ['--version']).then(
+  () => true,
+  () => false,
+);
+
+describe('qm-agent settings for libvirt and notifications', () => {
+  it('takes --libvirt-uri over its old name --virsh-uri, each flag over env, and defaults to qemu:///system', () => {
+    expect(resolveConfig({}, {}).libvirtUri).toBe('qemu:///system');
+    expect(resolveConfig({}, { QM_VIRSH_URI: 'test:///old' }).libvirtUri).toBe('test:///old');
+    expect(resolveConfig({}, { QM_VIRSH_URI: 'test:///old', QM_LIBVIRT_URI: 'test:///new' }).libvirtUri).toBe(
+      'test:///new',
+    );
+    expect(resolveConfig({ virshUri: 'test:///flag-old' }, { QM_LIBVIRT_URI: 'test:///env' }).libvirtUri).toBe(
+      'test:///flag-old',
+    );
+    expect(resolveConfig({ virshUri: 'test:///a', libvirtUri: 'test:///b' }, {}).libvirtUri).toBe('test:///b');
+  });
+
+  it('publishes nothing without a topic, and polls every 5 s unless told otherwise', () => {
+    const c = resolveConfig({}, {});
+    expect(c.sns).toBeUndefined();
+    expect(c.pollMs).toBe(5000);
+    expect(resolveConfig({ pollInterval: '0.5' }, { QM_POLL_INTERVAL: '9' }).pollMs).toBe(500);
+    expect(resolveConfig({}, { QM_POLL_INTERVAL: '9' }).pollMs).toBe(9000);
+    expect(() => resolveConfig({ pollInterval: '0' }, {})).toThrow("--poll-interval: '0' is not a positive number");
+  });
+
+  it("reads the topic, endpoint and region from flags over env; the region defaults to AWS_REGION, then the topic's", () => {
+    expect(resolveConfig({}, { QM_SNS_TOPIC_ARN: TOPIC }).sns).toEqual({ topicArn: TOPIC, region: 'eu-west-1' });
+    expect(resolveConfig({}, { QM_SNS_TOPIC_ARN: TOPIC, AWS_REGION: 'us-east-2' }).sns?.region).toBe('us-east-2');
+    expect(
+      resolveConfig({ snsRegion: 'ap-south-1' }, { QM_SNS_TOPIC_ARN: TOPIC, QM_SNS_REGION: 'us-west-2' }).sns?.region,
+    ).toBe('ap-south-1');
+    expect(resolveConfig({}, { QM_SNS_TOPIC_ARN: TOPIC, QM_SNS_REGION: 'us-west-2' }).sns?.region).toBe('us-west-2');
+    expect(
+      resolveConfig(
+        { snsTopicArn: TOPIC, snsEndpoint: 'http://127.0.0.1:4302' },
+        { QM_SNS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:other', QM_SNS_ENDPOINT: 'http://127.0.0.1:1' },
+      ).sns,
+    ).toEqual({ topicArn: TOPIC, region: 'eu-west-1', endpoint: 'http://127.0.0.1:4302' });
+  });
+
+  it('refuses a topic that is not an SNS topic ARN, and an endpoint without a topic', () => {
+    expect(() => resolveConfig({ snsTopicArn: 'quartermaster-notifications' }, {})).toThrow('--sns-topic-arn');
+    expect(() => resolveConfig({ snsTopicArn: `${TOPIC}.fifo` }, {})).toThrow('--sns-topic-arn');
+    expect(() => resolveConfig({ snsEndpoint: 'http://127.0.0.1:4302' }, {})).toThrow('--sns-endpoint needs');
+    expect(() => resolveConfig({ snsTopicArn: TOPIC, snsEndpoint: '127.0.0.1:4302' }, {})).toThrow('--sns-endpoint: ');
+  });
+
+  it('lists the new flags and the notify command in --help, and not the old flag name', async () => {
+    const r = await runAgent(['--help']);
+    expect(r.code).toBe(0);
+    for (const flag of ['--libvirt-uri', '--sns-topic-arn', '--sns-endpoint', '--sns-region', '--poll-interval']) {
+      expect(r.stdout).toContain(flag);
+    }
+    expect(r.stdout).toMatch(/^ {2}notify \[options\] <event_type>/m);
+    expect(r.stdout).not.toContain('--virsh-uri');
+  });
+
+  it('exits 2 on a bad topic or poll interval before doing anything', async () => {
+    expect((await runAgent(['--print', '--sns-topic-arn', 'nope'])).code).toBe(2);
+    const r = await runAgent(['--print', '--poll-interval', 'often']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--poll-interval: 'often' is not a positive number of seconds");
+  });
+});
+
+describe('qm-agent notify', () => {
+  const flags = { snsTopicArn: TOPIC, instance: UUID, vcpus: '2', memoryMb: '2048', diskGb: '20', host: 'hv-1' };
+
+  it('builds a notification the notify function accepts', () => {
+    const c = resolveNotifyConfig('compute.instance.create.end', flags, {});
+    expect(c).toMatchObject({
+      host: 'hv-1',
+      eventType: 'compute.instance.create.end',
+      sns: { topicArn: TOPIC, region: 'eu-west-1' },
+      payload: { instance_id: UUID, vcpus: 2, memory_mb: 2048, disk_gb: 20, host: 'hv-1' },
+    });
+    const del = resolveNotifyConfig('compute.instance.delete.end', { snsTopicArn: TOPIC, instance: UUID }, {});
+    expect(del.payload).toEqual({ instance_id: UUID, host: del.host });
+  });
+
+  it.each([
+    [['compute.instance.create.end', '--instance', UUID], 'needs --vcpus, --memory-mb and --disk-gb'],
+    [['compute.instance.delete.end'], '--instance <uuid> is required'],
+    [['compute.instance.delete.end', '--instance', 'vm-1'], "--instance: 'vm-1' is not a uuid"],
+    [['compute.instance.delete.end', '--instance', UUID, '--vcpus', 'two'], "--vcpus: 'two' is not a whole number"],
+    [['instance.gone', '--instance', UUID], 'UnknownEventType: instance.gone'],
+  ])('exits 2 on %j', async (args, message) => {
+    const r = await runAgent(['notify', ...args, '--sns-topic-arn', TOPIC]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+
+  it('exits 2 without a topic, and on a missing event type', async () => {
+    const r = await runAgent(['notify', 'compute.instance.delete.end', '--instance', UUID]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--sns-topic-arn (or QM_SNS_TOPIC_ARN) is required');
+    expect((await runAgent(['notify', '--sns-topic-arn', TOPIC])).code).toBe(2);
+  });
+
+  it('exits 1 and keeps the notification in the outbox when SNS cannot be reached, all from env', async () => {
+    const state = stateFile();
+    const env = cleanEnv({
+      QM_SNS_TOPIC_ARN: TOPIC,
+      QM_SNS_ENDPOINT: `http://127.0.0.1:${await freePort()}`,
+      QM_STATE_FILE: state,
+      QM_HOST: 'hook-host',
+    });
+    const args = ['notify', 'compute.instance.create.end', '--instance', UUID, '--vcpus', '1'];
+    const r = await runAgent([...args, '--memory-mb', '512', '--disk-gb', '1'], env);
+    expect(r.code).toBe(1);
+    const id = r.stdout.trim();
+    expect(r.stderr).toContain(`message_id=${id} status=queued pending=1`);
+    const files = readdirSync(`${state}.outbox`).filter((f) => f.endsWith('.json'));
+    expect(files).toEqual(['0000000000000001.json']);
+    const body = readFileSync(join(`${state}.outbox`, files[0] ?? ''), 'utf8');
+    expect(parseNotification(body)).toMatchObject({
+      message_id: id,
+      host: 'hook-host',
+      kind: 'create_end',
+      instance: UUID,
+      vcpus: 1,
+      memory_mb: 512,
+      disk_gb: 1,
+    });
+  });
+});
+
+describe('qm-agent notify when its outbox cannot be written', () => {
+  it('exits 1 and says why', async () => {
+    const blocker = join(tempDir('qm-agent-cli-'), 'a-file');
+    writeFileSync(blocker, '');
+    const r = await runAgent([
+      'notify',
+      'compute.instance.delete.end',
+      '--instance',
+      UUID,
+      '--sns-topic-arn',
+      TOPIC,
+      '--state-file',
+      join(blocker, 'agent.json'),
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      / notify host=\S+ event=compute\.instance\.delete\.end message_id=\S+ status=error .*ENOTDIR/,
+    );
+  });
+});
+
+describe.skipIf(!hasVirsh)('the running agent with a topic', () => {
+  it('queues delete.end and create.end on disk when libvirt domains are swapped and SNS is away', async () => {
+    const server = await serve(200);
+    const dir = tempDir('qm-agent-watch-');
+    const node = join(dir, 'node.xml');
+    const fixture = (name: string) => join(ROOT, 'agent', 'fixtures', name);
+    const swapTo = (name: string) => {
+      copyFileSync(fixture(name), `${node}.tmp`);
+      renameSync(`${node}.tmp`, node);
+    };
+    swapTo('node-three-domains.xml');
+    const state = join(dir, 'agent.json');
+    const child = spawn(
+      process.execPath,
+      [AGENT_BIN, '--api-url', server.url, '--token', 't', '--host', 'watch-host', '--instances-path', '/tmp'],
+      {
+        cwd: ROOT,
+        env: cleanEnv({
+          QM_STATE_FILE: state,
+          QM_LIBVIRT_URI: `test://${node}`,
+          QM_SNS_TOPIC_ARN: TOPIC,
+          QM_SNS_ENDPOINT: `http://127.0.0.1:${await freePort()}`,
+          QM_POLL_INTERVAL: '0.2',
+        }),
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      await waitFor(() => / domains host=watch-host count=3 reason=start note=/.test(stderr), 30_000, 'the first look');
+      expect(existsSync(`${state}.domains.json`)).toBe(true);
+      swapTo('node-swapped.xml');
+      const queued = () =>
+        (existsSync(`${state}.outbox`) ? readdirSync(`${state}.outbox`) : []).filter((f) => f.endsWith('.json'));
+      await waitFor(() => queued().length === 2, 30_000, 'two queued notifications');
+      const bodies = queued().map((f) => parseNotification(readFileSync(join(`${state}.outbox`, f), 'utf8')));
+      expect(bodies.map((e) => [e.kind, 'instance' in e ? e.instance : ''])).toEqual([
+        ['release', '882315da-fb95-4c50-814b-cda400eadc21'],
+        ['create_end', '5c01bcc9-1ed4-4753-8d24-e92c145608ba'],
+      ]);
+      expect(bodies[1]).toMatchObject({ host: 'watch-host', vcpus: 4, memory_mb: 4096 });
+      await waitFor(
+        () => / notify host=watch-host status=error pending=2 retry_in=\S+ error=/.test(stderr),
+        30_000,
+        'the failed send',
+      );
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(stderr).toMatch(/ stop host=watch-host/);
   });
 });

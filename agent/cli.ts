@@ -1,16 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import { realpath } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { BadNotification, parseNotification } from '../core/events';
 import { ReportSchema } from '../core/nodes';
-import { HOST_PATTERN } from '../core/schema';
-import { createCollector, DEFAULT_INSTANCES_PATH, DEFAULT_VIRSH_URI } from './collect';
+import { HOST_PATTERN, UUID_PATTERN } from '../core/schema';
+import { createCollector, DEFAULT_INSTANCES_PATH, DEFAULT_LIBVIRT_URI } from './collect';
+import { readLibvirt } from './libvirt';
+import { type Notification, notification } from './notifications';
+import { Outbox, type SnsTarget, snsPublisher } from './outbox';
 import { reportOnce, runReporter, stamp } from './reporter';
 import { defaultStateFile, nextSeq, readState } from './state';
+import { DomainTracker, listedUuids, watchLibvirt } from './watch';
 
-/** Exit codes: 0 done, 1 the report failed, 2 bad usage or configuration. */
+/**
+ * Exit codes: 0 done, 1 the report failed (`notify`: the notification was not sent; it
+ * stays queued in the outbox unless the outbox could not be written), 2 bad usage or
+ * configuration.
+ */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-interface Flags {
+/** Seconds between looks at the domains when libvirt sends no events. */
+export const DEFAULT_POLL_INTERVAL_S = 5;
+
+interface SnsFlags {
+  snsTopicArn?: string;
+  snsEndpoint?: string;
+  snsRegion?: string;
+}
+
+interface NotifyFlags extends SnsFlags {
+  instance?: string;
+  vcpus?: string;
+  memoryMb?: string;
+  diskGb?: string;
+  host?: string;
+  stateFile?: string;
+}
+
+interface Flags extends SnsFlags {
   apiUrl?: string;
   token?: string;
   interval?: string;
@@ -20,7 +49,10 @@ interface Flags {
   print?: boolean;
   host?: string;
   stateFile?: string;
+  libvirtUri?: string;
+  /** Hidden alias of --libvirt-uri. */
   virshUri?: string;
+  pollInterval?: string;
 }
 
 /** The agent's settings after flags and `QM_*` env are merged (flags win). */
@@ -34,7 +66,11 @@ export interface AgentConfig {
   print: boolean;
   host: string;
   stateFile: string;
-  virshUri: string;
+  libvirtUri: string;
+  /** Where notifications go; unset: the agent publishes none. */
+  sns?: SnsTarget;
+  /** Between looks at the domains when libvirt sends no events. */
+  pollMs: number;
 }
 
 class UsageError extends Error {}
@@ -42,9 +78,25 @@ class UsageError extends Error {}
 const truthy = (v: string | undefined): boolean => v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
 const nonEmpty = (v: string | undefined): string | undefined => (v?.trim() ? v.trim() : undefined);
 
-const program = (): Command =>
-  new Command('qm-agent')
-    .description("Reports this host's capacity and usage to Quartermaster (PUT /nodes/{host}).")
+const output = { writeOut: (t: string) => process.stdout.write(t), writeErr: (t: string) => process.stderr.write(t) };
+
+/** The SNS flags, shared by the agent and `notify`. */
+const snsOptions = (cmd: Command): Command =>
+  cmd
+    .option('--sns-topic-arn <arn>', 'publish lifecycle notifications to this SNS topic (env QM_SNS_TOPIC_ARN)')
+    .option('--sns-endpoint <url>', 'SNS endpoint, e.g. a local stack (env QM_SNS_ENDPOINT)')
+    .option('--sns-region <region>', "SNS region (env QM_SNS_REGION, AWS_REGION; default the topic's, else us-east-1)");
+
+/** What the command line asked for: the agent loop, or one notification. */
+type Parsed = { kind: 'agent'; flags: Flags } | { kind: 'notify'; eventType: string; flags: NotifyFlags };
+
+const program = (chosen: (p: Parsed) => void): Command => {
+  const root = new Command('qm-agent')
+    .description(
+      "Reports this host's capacity and usage to Quartermaster (PUT /nodes/{host}); with --sns-topic-arn, " +
+        'also publishes compute.instance.create.end / delete.end as libvirt domains appear and vanish.',
+    )
+    .enablePositionalOptions()
     .option('--api-url <url>', 'Quartermaster API base URL (env QM_API_URL)')
     .option('--token <token>', 'node token for this host (env QM_TOKEN)')
     .option('--interval <seconds>', 'seconds between reports (env QM_INTERVAL, default 60)')
@@ -58,23 +110,98 @@ const program = (): Command =>
     .option('--host <name>', 'hypervisor_hostname (env QM_HOST, default the hostname)')
     .option(
       '--state-file <path>',
-      'where seq survives restarts (env QM_STATE_FILE, default ~/.quartermaster/agent-<host>.json)',
+      'where seq survives restarts (env QM_STATE_FILE, default ~/.quartermaster/agent-<host>.json); ' +
+        'the outbox and last-seen domains live beside it',
     )
-    .option('--virsh-uri <uri>', `libvirt URI for virsh (env QM_VIRSH_URI, default ${DEFAULT_VIRSH_URI})`)
+    .option('--libvirt-uri <uri>', `libvirt connection URI (env QM_LIBVIRT_URI, default ${DEFAULT_LIBVIRT_URI})`)
+    .addOption(new Option('--virsh-uri <uri>', 'old name of --libvirt-uri (env QM_VIRSH_URI)').hideHelp());
+  snsOptions(root)
+    .option(
+      '--poll-interval <seconds>',
+      `seconds between looks at the domains when libvirt sends no events (env QM_POLL_INTERVAL, default ${DEFAULT_POLL_INTERVAL_S})`,
+    )
     .helpOption('-h, --help', 'show this help')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+    .configureOutput(output)
+    .action(function (this: Command) {
+      chosen({ kind: 'agent', flags: this.opts<Flags>() });
+    });
+  snsOptions(
+    root
+      .command('notify')
+      .description(
+        'publish one Nova notification (for a libvirt hook, or a Firecracker or container runtime wrapper); ' +
+          'exit 0 when sent, 1 when it stays queued in the outbox, 2 on bad usage',
+      )
+      .argument('<event_type>', 'e.g. compute.instance.create.end or compute.instance.delete.end')
+      .option('--instance <uuid>', 'the instance (payload instance_id)')
+      .option('--vcpus <n>', 'payload vcpus (create.end needs it)')
+      .option('--memory-mb <n>', 'payload memory_mb (create.end needs it)')
+      .option('--disk-gb <n>', 'payload disk_gb (create.end needs it)')
+      .option('--host <name>', 'publisher compute.<host> (env QM_HOST, default the hostname)')
+      .option('--state-file <path>', 'whose outbox keeps the message until SNS takes it (env QM_STATE_FILE)'),
+  )
+    .helpOption('-h, --help', 'show this help')
+    .exitOverride()
+    .configureOutput(output)
+    .action(function (this: Command, eventType: string) {
+      // Root options given before `notify` count too; its own win.
+      const own = Object.fromEntries(Object.entries(this.opts<NotifyFlags>()).filter(([, v]) => v !== undefined));
+      chosen({ kind: 'notify', eventType, flags: { ...root.opts<NotifyFlags>(), ...own } });
+    });
+  return root;
+};
+
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:([a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,256}$/;
+
+/** The SNS target from flags over env; undefined when no topic is set. */
+export const resolveSns = (flags: SnsFlags, env: NodeJS.ProcessEnv): SnsTarget | undefined => {
+  const topicArn = nonEmpty(flags.snsTopicArn) ?? nonEmpty(env.QM_SNS_TOPIC_ARN);
+  const endpoint = nonEmpty(flags.snsEndpoint) ?? nonEmpty(env.QM_SNS_ENDPOINT);
+  if (!topicArn) {
+    if (endpoint) throw new UsageError('--sns-endpoint needs --sns-topic-arn (or QM_SNS_TOPIC_ARN)');
+    return undefined;
+  }
+  const arn = TOPIC_ARN.exec(topicArn);
+  if (!arn) {
+    throw new UsageError(
+      `--sns-topic-arn: '${topicArn}' is not a standard SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`,
+    );
+  }
+  if (endpoint !== undefined && !/^https?:\/\/[^/\s]+/.test(endpoint)) {
+    throw new UsageError(`--sns-endpoint: '${endpoint}' is not an http(s) URL`);
+  }
+  const region =
+    nonEmpty(flags.snsRegion) ?? nonEmpty(env.QM_SNS_REGION) ?? nonEmpty(env.AWS_REGION) ?? arn[1] ?? 'us-east-1';
+  return { topicArn, region, ...(endpoint ? { endpoint } : {}) };
+};
+
+const hostFrom = (flags: { host?: string }, env: NodeJS.ProcessEnv): string => {
+  const host = nonEmpty(flags.host) ?? nonEmpty(env.QM_HOST) ?? hostname();
+  if (!HOST_PATTERN.test(host)) throw new UsageError(`--host: '${host}' is not a hostname`);
+  return host;
+};
+
+const stateFileFrom = (flags: { stateFile?: string }, env: NodeJS.ProcessEnv, host: string): string => {
+  const stateFile = nonEmpty(flags.stateFile) ?? nonEmpty(env.QM_STATE_FILE);
+  return stateFile ? resolve(stateFile) : defaultStateFile(host);
+};
+
+const seconds = (name: string, text: string): number => {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${name}: '${text}' is not a positive number of seconds`);
+  return n;
+};
 
 /** Merges flags over `QM_*` env and checks them; throws UsageError naming the bad setting. */
 export const resolveConfig = (flags: Flags, env: NodeJS.ProcessEnv): AgentConfig => {
-  const host = nonEmpty(flags.host) ?? nonEmpty(env.QM_HOST) ?? hostname();
-  if (!HOST_PATTERN.test(host)) throw new UsageError(`--host: '${host}' is not a hostname`);
-  const intervalText = nonEmpty(flags.interval) ?? nonEmpty(env.QM_INTERVAL) ?? '60';
-  const interval = Number(intervalText);
-  if (!Number.isFinite(interval) || interval <= 0) {
-    throw new UsageError(`--interval: '${intervalText}' is not a positive number of seconds`);
-  }
-  const stateFile = nonEmpty(flags.stateFile) ?? nonEmpty(env.QM_STATE_FILE);
+  const host = hostFrom(flags, env);
+  const interval = seconds('--interval', nonEmpty(flags.interval) ?? nonEmpty(env.QM_INTERVAL) ?? '60');
+  const poll = seconds(
+    '--poll-interval',
+    nonEmpty(flags.pollInterval) ?? nonEmpty(env.QM_POLL_INTERVAL) ?? String(DEFAULT_POLL_INTERVAL_S),
+  );
+  const sns = resolveSns(flags, env);
   return {
     apiUrl: nonEmpty(flags.apiUrl) ?? nonEmpty(env.QM_API_URL),
     token: nonEmpty(flags.token) ?? nonEmpty(env.QM_TOKEN),
@@ -84,15 +211,152 @@ export const resolveConfig = (flags: Flags, env: NodeJS.ProcessEnv): AgentConfig
     once: flags.once === true || truthy(env.QM_ONCE),
     print: flags.print === true || truthy(env.QM_PRINT),
     host,
-    stateFile: stateFile ? resolve(stateFile) : defaultStateFile(host),
-    virshUri: nonEmpty(flags.virshUri) ?? nonEmpty(env.QM_VIRSH_URI) ?? DEFAULT_VIRSH_URI,
+    stateFile: stateFileFrom(flags, env, host),
+    libvirtUri:
+      nonEmpty(flags.libvirtUri) ??
+      nonEmpty(flags.virshUri) ??
+      nonEmpty(env.QM_LIBVIRT_URI) ??
+      nonEmpty(env.QM_VIRSH_URI) ??
+      DEFAULT_LIBVIRT_URI,
+    ...(sns ? { sns } : {}),
+    pollMs: Math.round(poll * 1000),
   };
+};
+
+/** What `qm-agent notify` publishes, and where. */
+export interface NotifyConfig {
+  host: string;
+  stateFile: string;
+  sns: SnsTarget;
+  eventType: string;
+  payload: Record<string, unknown>;
+}
+
+const COUNT = /^\d{1,15}$/;
+
+/** Checks `notify`'s flags over env; the notification must be one the notify function accepts. */
+export const resolveNotifyConfig = (eventType: string, flags: NotifyFlags, env: NodeJS.ProcessEnv): NotifyConfig => {
+  const host = hostFrom(flags, env);
+  const sns = resolveSns(flags, env);
+  if (!sns) throw new UsageError('--sns-topic-arn (or QM_SNS_TOPIC_ARN) is required');
+  const instance = nonEmpty(flags.instance);
+  if (!instance) throw new UsageError('--instance <uuid> is required');
+  if (!UUID_PATTERN.test(instance)) throw new UsageError(`--instance: '${instance}' is not a uuid`);
+  const payload: Record<string, unknown> = { instance_id: instance.toLowerCase() };
+  for (const [flag, key, text] of [
+    ['--vcpus', 'vcpus', flags.vcpus],
+    ['--memory-mb', 'memory_mb', flags.memoryMb],
+    ['--disk-gb', 'disk_gb', flags.diskGb],
+  ] as const) {
+    const t = nonEmpty(text);
+    if (t === undefined) continue;
+    if (!COUNT.test(t)) throw new UsageError(`${flag}: '${t}' is not a whole number`);
+    payload[key] = Number(t);
+  }
+  payload.host = host;
+  if (/\.create\.end$/.test(eventType.trim()) && !['vcpus', 'memory_mb', 'disk_gb'].every((k) => k in payload)) {
+    throw new UsageError(`${eventType.trim()} needs --vcpus, --memory-mb and --disk-gb`);
+  }
+  // The notify function's own parser: what it would dead-letter is a usage error here.
+  try {
+    parseNotification(JSON.stringify(notification(host, eventType.trim(), payload, new Date(), randomUUID)));
+  } catch (e) {
+    if (e instanceof BadNotification) throw new UsageError(`${eventType}: ${e.message}`);
+    throw e;
+  }
+  return { host, stateFile: stateFileFrom(flags, env, host), sns, eventType: eventType.trim(), payload };
 };
 
 const write = (stream: NodeJS.WriteStream, text: string) =>
   new Promise<void>((done) => {
     stream.write(text, () => done());
   });
+
+/** A log line on stderr. */
+const logLine = (line: string) => {
+  process.stderr.write(`${line}\n`);
+};
+
+/**
+ * `qm-agent notify`: queues one notification in the outbox of the state file, then
+ * sends the outbox in order (older messages first). 0 when this one was sent, 1 when
+ * it stays queued (the next flush of the same outbox sends it, with the same id).
+ */
+const notifyOnce = async (c: NotifyConfig): Promise<number> => {
+  const n: Notification = notification(c.host, c.eventType, c.payload, new Date(), randomUUID);
+  const outbox = Outbox.forStateFile(c.stateFile, { log: logLine });
+  const sns = snsPublisher(c.sns);
+  try {
+    try {
+      await outbox.enqueue([n]);
+    } catch (e) {
+      // Not even on disk (permissions, a full disk): say so; the caller may retry.
+      logLine(
+        `${stamp()} notify host=${c.host} event=${n.event_type} message_id=${n.message_id} status=error ` +
+          `outbox=${outbox.dir} error=${JSON.stringify(e instanceof Error ? e.message : String(e))}`,
+      );
+      return EXIT.failed;
+    }
+    const result = await outbox.flush(sns.publish);
+    for (const s of result.sent) {
+      logLine(`${stamp()} notify host=${c.host} event=${s.event_type} message_id=${s.message_id} status=sent`);
+    }
+    const sent = result.sent.some((s) => s.message_id === n.message_id);
+    if (!sent) {
+      logLine(
+        `${stamp()} notify host=${c.host} event=${n.event_type} message_id=${n.message_id} status=queued ` +
+          `pending=${result.pending} outbox=${outbox.dir} error=${JSON.stringify(result.error ?? 'not sent')}`,
+      );
+    }
+    await write(process.stdout, `${n.message_id}\n`);
+    return sent ? EXIT.ok : EXIT.failed;
+  } finally {
+    sns.close();
+  }
+};
+
+/**
+ * The notification side of the running agent: watches libvirt, diffs the domains,
+ * publishes through the outbox. Resolves when `signal` aborts and all is stopped.
+ */
+const runNotifier = async (config: AgentConfig & { sns: SnsTarget }, env: NodeJS.ProcessEnv, signal: AbortSignal) => {
+  const sns = snsPublisher(config.sns);
+  const tracker = new DomainTracker({
+    host: config.host,
+    stateFile: config.stateFile,
+    outbox: Outbox.forStateFile(config.stateFile, { log: logLine }),
+    publish: sns.publish,
+    // Sized as the report sizes them: disks under the instances path, as given and as its realpath.
+    list: async () => {
+      const given = resolve(config.instancesPath);
+      const real = await realpath(given).catch(() => given);
+      const instancesPath = real === given ? [given] : [given, real];
+      return (await readLibvirt({ uri: config.libvirtUri, instancesPath, env })).instances;
+    },
+    listed: () => listedUuids(config.libvirtUri, env),
+  });
+  try {
+    await watchLibvirt({
+      uri: config.libvirtUri,
+      env,
+      pollMs: config.pollMs,
+      look: (reason) => tracker.look(reason),
+      signal,
+    });
+  } finally {
+    await tracker.stop();
+    sns.close();
+  }
+};
+
+const parse = (argv: string[]): Parsed => {
+  let parsed: Parsed | undefined;
+  program((p) => {
+    parsed = p;
+  }).parse(argv, { from: 'node' });
+  if (!parsed) throw new UsageError('nothing to do');
+  return parsed;
+};
 
 /**
  * Runs `qm-agent` with `argv` (as process.argv) and `env`; resolves to the exit code.
@@ -101,9 +365,9 @@ const write = (stream: NodeJS.WriteStream, text: string) =>
 export const main = async (argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> => {
   let config: AgentConfig;
   try {
-    const cmd = program();
-    cmd.parse(argv, { from: 'node' });
-    config = resolveConfig(cmd.opts<Flags>(), env);
+    const parsed = parse(argv);
+    if (parsed.kind === 'notify') return await notifyOnce(resolveNotifyConfig(parsed.eventType, parsed.flags, env));
+    config = resolveConfig(parsed.flags, env);
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     if (e instanceof UsageError) {
@@ -116,7 +380,7 @@ export const main = async (argv: string[], env: NodeJS.ProcessEnv = process.env)
     host: config.host,
     instancesPath: config.instancesPath,
     availabilityZone: config.availabilityZone,
-    virshUri: config.virshUri,
+    libvirtUri: config.libvirtUri,
     env,
   });
 
@@ -147,10 +411,25 @@ export const main = async (argv: string[], env: NodeJS.ProcessEnv = process.env)
       const result = await reportOnce(options);
       return result.kind === 'ok' ? EXIT.ok : EXIT.failed;
     }
+    const { sns } = config;
     process.stderr.write(
-      `${stamp()} start host=${config.host} api=${apiUrl} interval=${config.intervalMs / 1000}s state=${config.stateFile}\n`,
+      `${stamp()} start host=${config.host} api=${apiUrl} interval=${config.intervalMs / 1000}s state=${config.stateFile}` +
+        (sns
+          ? ` sns=${sns.topicArn}${sns.endpoint ? ` sns_endpoint=${sns.endpoint}` : ''} libvirt=${config.libvirtUri}`
+          : '') +
+        '\n',
     );
-    await runReporter({ ...options, intervalMs: config.intervalMs });
+    await Promise.all([
+      // The reporter reads the host every poll and reports at once when a figure changes, and the
+      // instance list is a figure: a domain that comes or goes is reported within one poll.
+      runReporter({ ...options, intervalMs: config.intervalMs, pollMs: Math.min(config.intervalMs, config.pollMs) }),
+      // A bug in the notifier must not take the reporter down with it.
+      sns
+        ? runNotifier({ ...config, sns }, env, stop.signal).catch((e: unknown) => {
+            logLine(`${stamp()} notify host=${config.host} status=stopped error=${JSON.stringify(String(e))}`);
+          })
+        : undefined,
+    ]);
     process.stderr.write(`${stamp()} stop host=${config.host}\n`);
     return EXIT.ok;
   } finally {

@@ -36,6 +36,11 @@ const agent: ChildProcess = spawn(
     process.env.QM_INTERVAL ?? '60',
     '--state-file',
     resolve(`.qm/agent-${host}-${options.httpPort}.json`),
+    // The agent is this host's compute manager too: domains that appear or vanish go to the local SNS topic.
+    '--sns-topic-arn',
+    stack.topicArn,
+    '--sns-endpoint',
+    stack.snsUrl,
   ],
   { stdio: ['ignore', 'inherit', 'inherit'], detached: true },
 );
