@@ -66,7 +66,8 @@ export const figuresChanged = (prev: Figures, next: Figures): boolean => {
 /** A log timestamp: ISO 8601 to the second, UTC. */
 export const stamp = (ms = Date.now()): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const value = (v: string | number) => (typeof v === 'string' && /[\s"=]/.test(v) ? JSON.stringify(v) : String(v));
-const fields = (f: Record<string, string | number | undefined>) =>
+/** `k=v` pairs of a log line; values with spaces, quotes or `=` are JSON-quoted. */
+export const fields = (f: Record<string, string | number | undefined>) =>
   Object.entries(f)
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k}=${value(v as string | number)}`)

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { type Instance, InstanceSchema } from '../core/nodes';
 import { diffDomains, type Notification } from './notifications';
 import { type FlushResult, type Outbox, type Publish, writeFileAtomic } from './outbox';
-import { backoffDelayMs, stamp } from './reporter';
+import { backoffDelayMs, fields, stamp } from './reporter';
 
 /**
  * The agent as Nova's compute manager: it looks at the domains when libvirt says
@@ -18,12 +18,6 @@ import { backoffDelayMs, stamp } from './reporter';
  */
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-const value = (v: string | number) => (typeof v === 'string' && /[\s"=]/.test(v) ? JSON.stringify(v) : String(v));
-const fields = (f: Record<string, string | number | undefined>) =>
-  Object.entries(f)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k}=${value(v as string | number)}`)
-    .join(' ');
 const stderrLine = (line: string) => {
   process.stderr.write(`${line}\n`);
 };
