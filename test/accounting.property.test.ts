@@ -7,6 +7,7 @@ import { documentClient } from '../adapters/dynamodb/client';
 import { fromItem } from '../adapters/dynamodb/node-item';
 import { nodeToken, operatorToken } from '../core/auth';
 import { type NodeView, toNodeView } from '../core/nodes';
+import { createTablesFromServerlessYml } from '../scripts/lib/tables';
 import { makeReport, stack } from './helpers';
 
 /**
@@ -84,13 +85,22 @@ const api = (
 
 // The handlers read their config from process.env at import; the worker's env is restored after.
 let savedEnv: NodeJS.ProcessEnv = {};
+// Tables of its own: the fake clock runs months ahead, and a shared table's by_change
+// watermark would then hide every later write from the other tests' schedulers.
+const TABLES = {
+  NodesTable: 'qm-property-nodes',
+  DecisionsTable: 'qm-property-decisions',
+  EventsTable: 'qm-property-events',
+};
+
 beforeAll(async () => {
   const s = stack();
+  await createTablesFromServerlessYml(s.dynamodbUrl, TABLES);
   savedEnv = { ...process.env };
   Object.assign(process.env, {
-    QM_NODES_TABLE: s.nodesTable,
-    QM_DECISIONS_TABLE: s.nodesTable.replace(/-nodes$/, '-decisions'),
-    QM_EVENTS_TABLE: s.eventsTable,
+    QM_NODES_TABLE: TABLES.NodesTable,
+    QM_DECISIONS_TABLE: TABLES.DecisionsTable,
+    QM_EVENTS_TABLE: TABLES.EventsTable,
     QM_DYNAMODB_ENDPOINT: s.dynamodbUrl,
     QM_SECRET: s.secret,
     QM_DLQ_URL: s.dlqUrl,
@@ -188,7 +198,7 @@ const runCase = async (steps: StepT[], finish: boolean[], order: number[]) => {
     Promise.all(
       hosts.map(async (h) => {
         const out = await db.send(
-          new GetCommand({ TableName: stack().nodesTable, Key: { host: h }, ConsistentRead: true }),
+          new GetCommand({ TableName: TABLES.NodesTable, Key: { host: h }, ConsistentRead: true }),
         );
         return toNodeView(fromItem(out.Item as Record<string, unknown>).record, clock, 60);
       }),
