@@ -43,6 +43,21 @@ const setup = (stateFile = join(tempDir('qm-watch-'), 'agent.json')) => {
 const kinds = (ns: Notification[]) => ns.map((n) => [n.event_type, n.payload.instance_id]);
 
 describe('DomainTracker', () => {
+  it('logs a libvirt that does not answer once, until it answers or the reason changes', async () => {
+    const s = setup();
+    const t = s.make();
+    s.world.domains = undefined as unknown as Instance[];
+    for (let i = 0; i < 3; i++) expect((await t.look('poll')).kind).toBe('failed');
+    const failures = () => s.lines.filter((l) => / domains .*error=/.test(l));
+    expect(failures()).toHaveLength(1);
+    s.world.domains = [A];
+    expect((await t.look('poll')).kind).toBe('baseline');
+    s.world.domains = undefined as unknown as Instance[];
+    await t.look('poll');
+    expect(failures()).toHaveLength(2);
+    await t.stop();
+  });
+
   it('announces nothing on the very first look, and remembers what runs', async () => {
     const s = setup();
     const t = s.make();

@@ -166,6 +166,9 @@ export class DomainTracker {
     })}`;
   }
 
+  /** The last failure to list the domains, logged once until a look succeeds or the reason changes. */
+  private lastError: string | undefined;
+
   /** Looks at the domains once, publishes what changed since the last look, and flushes the outbox. */
   look(reason: LookReason = 'poll'): Promise<LookResult> {
     return this.serial(async () => {
@@ -174,9 +177,13 @@ export class DomainTracker {
       try {
         after = await this.confirmVanished(await this.o.list());
       } catch (e) {
-        this.log(`${stamp()} domains ${fields({ host: this.o.host, reason, error: errorText(e) })}`);
+        // Once per distinct failure: libvirt that does not answer is not news every poll.
+        const error = errorText(e);
+        if (error !== this.lastError) this.log(`${stamp()} domains ${fields({ host: this.o.host, reason, error })}`);
+        this.lastError = error;
         return { kind: 'failed', notifications: [], flush: await this.flushUnlessBackingOff(false) };
       }
+      this.lastError = undefined;
       if (!this.seen) {
         await this.save({ domains: after, pending: [] });
         this.log(
