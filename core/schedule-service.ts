@@ -8,6 +8,7 @@ import { NotFoundError, QmError } from './errors';
 import { type Claim, claimedTotals } from './nodes';
 import type { ClaimOutcome, DecisionStore, FleetStore, GroupClaim, HostClaim, Resources, StoredNode } from './ports';
 import { hostStateFromNode } from './scheduler/host-state';
+import { signatureOf } from './scheduler/instance-signature';
 import type { ResolvedOptions } from './scheduler/options';
 import { needsInstanceUuids, type ScheduleRequest, toRequestSpec } from './scheduler/request';
 import { claimAmounts, type Decision, noValidHostError, schedule } from './scheduler/scheduler';
@@ -163,7 +164,7 @@ const markGroupHosts = (states: HostState[], group: string | undefined, hosts: s
     if (!set.has(h.host)) continue;
     const instances = new Map(h.instances);
     instances.set(`group:${group}`, { group });
-    states[i] = { ...h, instances };
+    states[i] = { ...h, instances, ...signatureOf(instances) };
   }
 };
 

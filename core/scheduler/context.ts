@@ -7,6 +7,7 @@ import { canonicalArch, canonicalHvType, canonicalVmMode } from './canonical';
 import { aggregateSpecsOf } from './filters/aggregate-instance-extra-specs-filter';
 import { capabilitySpecsOf } from './filters/compute-capabilities-filter';
 import { groupsOf } from './group-index';
+import { groupBit, instanceBit, mayRun } from './instance-signature';
 import type { SchedulerOptions } from './options';
 import type { FilterContext, HostState, PreparedImage, PreparedRequest, RequestSpec } from './types';
 import { parseVersionPredicate } from './version';
@@ -57,6 +58,9 @@ export const prepareRequest = (
     aggregateSpecs: aggregateSpecsOf(f.extra_specs),
     sameHost: hints.same_host.map((u) => u.toLowerCase()),
     differentHost: hints.different_host.map((u) => u.toLowerCase()),
+    groupBit: group === null ? -1 : groupBit(group),
+    sameHostBits: hints.same_host.map((u) => instanceBit(u.toLowerCase())),
+    differentHostBits: hints.different_host.map((u) => instanceBit(u.toLowerCase())),
     group,
     groupPolicy: group === null ? null : (hints.group_policy ?? null),
     retryHosts: new Set(spec.retry?.hosts ?? []),
@@ -68,9 +72,10 @@ export const prepareRequest = (
 export const groupHostsOf = (hosts: readonly HostState[], group: string | null): Set<string> => {
   const out = new Set<string>();
   if (group === null) return out;
+  const bit = groupBit(group);
   for (let i = 0; i < hosts.length; i++) {
     const h = hosts[i] as HostState;
-    if (h.instances.size > 0 && groupsOf(h.instances).has(group)) out.add(h.host);
+    if (mayRun(h, bit) && h.instances.size > 0 && groupsOf(h.instances).has(group)) out.add(h.host);
   }
   return out;
 };

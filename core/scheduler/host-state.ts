@@ -21,9 +21,11 @@
  * exactly as in Nova. Totals stay the raw capacity (Nova's total_usable_*),
  * and the limits the claim must respect are capacity × ratio.
  */
+
 import { liveClaims, type NodeRecord, nodeStatus, pendingUsage } from '../nodes';
 import { canonicalArch, supportedInstancesFor } from './canonical';
 import { rememberGroups } from './group-index';
+import { signatureOf } from './instance-signature';
 import { nodeNumber, weightMultiplierOverrides } from './node-overrides';
 import type { SchedulerOptions } from './options';
 import type { HostInstance, HostState } from './types';
@@ -117,5 +119,6 @@ export const hostStateFromNode = (node: NodeRecord, opts: HostStateOptions, nowM
       disk_gb: node.local_gb * diskRatio,
     },
     instances,
+    ...signatureOf(instances),
   };
 };

@@ -15,6 +15,7 @@ import { NoValidHostError } from './errors';
 import { ComputeFilter } from './filters/compute-filter';
 import { FILTERS, RESOURCE_FILTERS } from './filters/index';
 import { forgetGroups } from './group-index';
+import { addToSignature, groupBit, type InstanceSignature, instanceBit } from './instance-signature';
 import type { ResolvedOptions } from './options';
 import type { Filter, FilterContext, HostLimits, HostState, RequestSpec } from './types';
 import { normalizeInPlace } from './weighers/normalize';
@@ -130,6 +131,10 @@ const consume = (h: HostState, spec: RequestSpec, diskMb: number, uuid: string, 
   h.num_instances += 1;
   h.num_io_ops += 1;
   h.instances.set(uuid, group === null ? {} : { group });
+  if (h.instance_sig_lo !== undefined && h.instance_sig_hi !== undefined) {
+    addToSignature(h as InstanceSignature, instanceBit(uuid));
+    if (group !== null) addToSignature(h as InstanceSignature, groupBit(group));
+  }
   forgetGroups(h.instances);
 };
 

@@ -3,8 +3,10 @@
  * a seeded random source. Defaults describe an idle, healthy 8-vCPU / 16 GB /
  * 100 GB QEMU host and a 1 vCPU / 512 MB / 1 GB flavor.
  */
+
 import { supportedInstancesFor } from './canonical';
 import { makeFilterContext } from './context';
+import { signatureOf } from './instance-signature';
 import { weightMultiplierOverrides } from './node-overrides';
 import type { FilterContext, Flavor, HostState, RequestSpec } from './types';
 
@@ -47,6 +49,7 @@ export const makeHost = (o: Partial<HostState> & { host: string }): HostState =>
     limits: { memory_mb: memory_mb * ram, vcpu: vcpus_total * cpu, disk_gb: total_usable_disk_gb * disk },
     instances: new Map(),
     ...o,
+    ...signatureOf(o.instances ?? new Map()),
     weight_multipliers: o.weight_multipliers ?? weightMultiplierOverrides(o.metadata ?? {}),
     memory_mb,
     vcpus_total,

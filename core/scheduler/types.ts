@@ -69,6 +69,9 @@ export interface HostState {
    * claims. The only record of group membership (see group-index.ts).
    */
   instances: Map<string, HostInstance>;
+  /** instance-signature.ts: a bit per uuid in `instances`, kept in step with it (absent: not known). */
+  instance_sig_lo?: number;
+  instance_sig_hi?: number;
 }
 
 /** The flavor (Nova's `instance_type`). `swap` is in MB, as in Nova. */
@@ -177,6 +180,11 @@ export interface PreparedRequest {
   /** Lower-cased uuids. */
   sameHost: readonly string[];
   differentHost: readonly string[];
+  /** groupBit of `group` (−1 without a group). */
+  groupBit: number;
+  /** instanceBit of each, in the same order. */
+  sameHostBits: readonly number[];
+  differentHostBits: readonly number[];
   group: string | null;
   groupPolicy: GroupPolicy | null;
   /** Host names already tried (exact, as Nova compares them). */

@@ -1,3 +1,4 @@
+import { mayRun } from '../instance-signature';
 import { defineFilter } from './define-filter';
 
 /**
@@ -10,8 +11,11 @@ export const DifferentHostFilter = defineFilter({
   passesAll: (request) => request.differentHost.length === 0,
   passes(host, _spec, ctx) {
     const avoid = ctx.request.differentHost;
-    if (avoid.length === 0 || host.instances.size === 0) return true;
-    for (let i = 0; i < avoid.length; i++) if (host.instances.has(avoid[i] as string)) return false;
+    const bits = ctx.request.differentHostBits;
+    if (avoid.length === 0) return true;
+    for (let i = 0; i < avoid.length; i++) {
+      if (mayRun(host, bits[i] as number) && host.instances.has(avoid[i] as string)) return false;
+    }
     return true;
   },
   explain(host, _spec, ctx) {

@@ -1,3 +1,4 @@
+import { mayRun } from '../instance-signature';
 import { defineFilter } from './define-filter';
 
 /**
@@ -11,7 +12,10 @@ export const SameHostFilter = defineFilter({
   passes(host, _spec, ctx) {
     const wanted = ctx.request.sameHost;
     if (wanted.length === 0) return true;
-    for (let i = 0; i < wanted.length; i++) if (host.instances.has(wanted[i] as string)) return true;
+    const bits = ctx.request.sameHostBits;
+    for (let i = 0; i < wanted.length; i++) {
+      if (mayRun(host, bits[i] as number) && host.instances.has(wanted[i] as string)) return true;
+    }
     return false;
   },
   explain: (_host, _spec, ctx) =>

@@ -1,4 +1,5 @@
 import { groupsOf } from '../group-index';
+import { mayRun } from '../instance-signature';
 import { defineFilter } from './define-filter';
 
 /**
@@ -14,7 +15,7 @@ export const ServerGroupAffinityFilter = defineFilter({
   passes: (host, _spec, ctx) =>
     ctx.request.groupPolicy !== 'affinity' ||
     ctx.groupHosts.size === 0 ||
-    groupsOf(host.instances).has(ctx.request.group as string),
+    (mayRun(host, ctx.request.groupBit) && groupsOf(host.instances).has(ctx.request.group as string)),
   explain(_host, _spec, ctx) {
     const hosts = [...ctx.groupHosts];
     const some = hosts.slice(0, 3).join(', ');

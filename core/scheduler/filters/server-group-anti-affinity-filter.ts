@@ -1,4 +1,5 @@
 import { groupsOf } from '../group-index';
+import { mayRun } from '../instance-signature';
 import { defineFilter } from './define-filter';
 
 /**
@@ -14,6 +15,7 @@ export const ServerGroupAntiAffinityFilter = defineFilter({
   passesAll: (request) => request.groupPolicy !== 'anti-affinity',
   passes: (host, _spec, ctx) =>
     ctx.request.groupPolicy !== 'anti-affinity' ||
+    !mayRun(host, ctx.request.groupBit) ||
     host.instances.size === 0 ||
     !groupsOf(host.instances).has(ctx.request.group as string) ||
     host.instances.has(ctx.instanceUuid),
