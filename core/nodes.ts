@@ -210,14 +210,8 @@ export const liveClaims = (claims: Record<string, Claim>, nowMs: number): Claim[
     .filter((c) => c.confirmed_at !== undefined || Date.parse(c.expires_at) > nowMs)
     .sort((a, b) => a.claimed_at.localeCompare(b.claimed_at) || a.instance_uuid.localeCompare(b.instance_uuid));
 
-/** Sum of live claims, per resource. */
-export const claimedTotals = (claims: Claim[]): { vcpus: number; memory_mb: number; disk_gb: number } =>
-  claims.reduce(
-    (t, c) => ({ vcpus: t.vcpus + c.vcpus, memory_mb: t.memory_mb + c.memory_mb, disk_gb: t.disk_gb + c.disk_gb }),
-    { vcpus: 0, memory_mb: 0, disk_gb: 0 },
-  );
-
-const sum = (xs: Usage[]): Usage =>
+/** Sum of claims (or any usages), per resource. */
+export const claimedTotals = (xs: readonly Usage[]): Usage =>
   xs.reduce(
     (t, c) => ({ vcpus: t.vcpus + c.vcpus, memory_mb: t.memory_mb + c.memory_mb, disk_gb: t.disk_gb + c.disk_gb }),
     { vcpus: 0, memory_mb: 0, disk_gb: 0 },
@@ -232,13 +226,17 @@ const sum = (xs: Usage[]): Usage =>
 export const pendingUsage = (r: NodeRecord, nowMs: number): Usage & { unconfirmed: number } => {
   const listed = new Set(r.instances.map((i) => i.uuid.toLowerCase()));
   const claims = liveClaims(r.claims, nowMs).filter((c) => !listed.has(c.instance_uuid.toLowerCase()));
-  const plus = sum([...claims, ...Object.values(r.announced ?? {})]);
-  const minus = sum(Object.values(r.released ?? {}));
+  return { ...ledgerSum(claims, r), unconfirmed: claims.filter((c) => c.confirmed_at === undefined).length };
+};
+
+/** `claims` + announced − released. */
+const ledgerSum = (claims: readonly Usage[], r: Pick<NodeRecord, 'announced' | 'released'>): Usage => {
+  const plus = claimedTotals([...claims, ...Object.values(r.announced ?? {})]);
+  const minus = claimedTotals(Object.values(r.released ?? {}));
   return {
     vcpus: plus.vcpus - minus.vcpus,
     memory_mb: plus.memory_mb - minus.memory_mb,
     disk_gb: plus.disk_gb - minus.disk_gb,
-    unconfirmed: claims.filter((c) => c.confirmed_at === undefined).length,
   };
 };
 
@@ -247,15 +245,7 @@ export const pendingUsage = (r: NodeRecord, nowMs: number): Usage & { unconfirme
  * too, until a report prunes them) + announced − released. Claims and events
  * move the counters with ADD/SET arithmetic; whole-item writes recompute them here.
  */
-export const storedPending = (r: NodeRecord): Usage => {
-  const plus = sum([...Object.values(r.claims), ...Object.values(r.announced ?? {})]);
-  const minus = sum(Object.values(r.released ?? {}));
-  return {
-    vcpus: plus.vcpus - minus.vcpus,
-    memory_mb: plus.memory_mb - minus.memory_mb,
-    disk_gb: plus.disk_gb - minus.disk_gb,
-  };
-};
+export const storedPending = (r: NodeRecord): Usage => ledgerSum(Object.values(r.claims), r);
 
 /** `up` when the last report arrived less than `serviceDownTimeS` ago (Nova's servicegroup DB driver). */
 export const nodeStatus = (receivedAtMs: number, nowMs: number, serviceDownTimeS: number): 'up' | 'down' =>

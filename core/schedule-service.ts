@@ -275,7 +275,7 @@ export const scheduleRequest = async (
         ? { group, policy, hosts: hostClaims.map((c) => c.host), instanceUuids: [...spec.instance_uuids] }
         : undefined;
     const claims = hostClaims.flatMap((c) => c.claims);
-    // The decision is written in the claim's own transaction: stored exactly when the claims land.
+    // The decision is stored when the claims land: in their transaction, or right after a single-host UpdateItem.
     const record = {
       id,
       decision: decisionRecord(id, req, spec, decision, { ...meta(), claims }),
