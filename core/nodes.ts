@@ -285,6 +285,16 @@ export const toNodeView = (r: NodeRecord, nowMs: number, serviceDownTimeS: numbe
   };
 };
 
+const driftOf = (kind: Drift['kind'], uuid: string, u: Usage, since: string, detail: string): Drift => ({
+  kind,
+  instance_uuid: uuid,
+  vcpus: u.vcpus,
+  memory_mb: u.memory_mb,
+  disk_gb: u.disk_gb,
+  since,
+  detail,
+});
+
 /** At most this many drift entries are kept per node (newest first). */
 export const MAX_DRIFT = 50;
 
@@ -308,15 +318,7 @@ export const reconcile = (
   const prevListed = new Set((prev?.instances ?? []).map((i) => i.uuid.toLowerCase()));
   const missing: Drift[] = [];
   const miss = (uuid: string, u: Usage, since: string, detail: string) =>
-    missing.push({
-      kind: 'missing_instance',
-      instance_uuid: uuid,
-      vcpus: u.vcpus,
-      memory_mb: u.memory_mb,
-      disk_gb: u.disk_gb,
-      since,
-      detail,
-    });
+    missing.push(driftOf('missing_instance', uuid, u, since, detail));
 
   const claims: Record<string, Claim> = {};
   for (const [uuid, c] of Object.entries(prev?.claims ?? {})) {
@@ -358,15 +360,15 @@ export const reconcile = (
   }
   for (const [uuid, i] of listed) {
     if (stillUnknown.has(uuid) || known(uuid)) continue;
-    unknown.push({
-      kind: 'unknown_instance',
-      instance_uuid: uuid,
-      vcpus: i.vcpus,
-      memory_mb: i.memory_mb,
-      disk_gb: i.disk_gb,
-      since: now,
-      detail: 'reported running, but no scheduler claimed it and no create.end announced it',
-    });
+    unknown.push(
+      driftOf(
+        'unknown_instance',
+        uuid,
+        i,
+        now,
+        'reported running, but no scheduler claimed it and no create.end announced it',
+      ),
+    );
   }
   const oldMissing = (prev?.drift ?? []).filter(
     (d) => d.kind === 'missing_instance' && ageS(d.since, nowMs) <= policy.windowS + policy.claimTtlS,
