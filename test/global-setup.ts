@@ -21,8 +21,22 @@ declare module 'vitest' {
   }
 }
 
-/** Test ports, clear of a developer's `npm start` (3000/4002/8000/9324). */
-export const TEST_PORTS = { httpPort: 3300, snsPort: 4302, dynamodbPort: 8300, sqsPort: 9624, lambdaPort: 3302 };
+/**
+ * Ports a test stack listens on: `base` clear of a developer's `npm start`
+ * (3000/4002/8000/9324), moved by `QM_TEST_PORT_OFFSET` so that two checkouts
+ * can run their tests side by side.
+ */
+export const testPorts = (base: { httpPort: number; snsPort: number; dynamodbPort: number; sqsPort: number }) => {
+  const k = Number(process.env.QM_TEST_PORT_OFFSET ?? 0);
+  return {
+    httpPort: base.httpPort + k,
+    snsPort: base.snsPort + k,
+    dynamodbPort: base.dynamodbPort + k,
+    sqsPort: base.sqsPort + k,
+    lambdaPort: base.httpPort + 2 + k,
+  };
+};
+export const TEST_PORTS = testPorts({ httpPort: 3300, snsPort: 4302, dynamodbPort: 8300, sqsPort: 9624 });
 export const TEST_SECRET = 'quartermaster-test-secret';
 
 let stack: Stack | undefined;

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeToken } from '../core/auth';
 import { type Stack, startStack, stopChild } from '../scripts/lib/stack';
+import { testPorts } from './global-setup';
 
 // A stack of its own: the outage test stops the API under the agent, and the expiry test needs a
 // claim_ttl of seconds; the shared stack's other tests must see neither.
@@ -35,11 +36,7 @@ describe('on a stack of its own', () => {
   beforeAll(async () => {
     stack = await startStack({
       stage: 'outage',
-      httpPort: 3400,
-      snsPort: 4402,
-      dynamodbPort: 8400,
-      sqsPort: 9724,
-      lambdaPort: 3402,
+      ...testPorts({ httpPort: 3400, snsPort: 4402, dynamodbPort: 8400, sqsPort: 9724 }),
       secret: SECRET,
       buildDir: '.esbuild-outage',
       env: { QM_CLAIM_TTL: String(CLAIM_TTL_S) },
