@@ -44,7 +44,14 @@ export class NodeNotFoundError extends QmError {
   }
 }
 
-/** 404: no route or no such resource other than a node. */
+/** 404: a path and method that are no route of the API (CONTRACT.md "Errors"). */
+export class RouteNotFoundError extends QmError {
+  constructor(method: string, path: string) {
+    super(404, 'RouteNotFound', `${method} ${path} is not a route of this API`, { method, path });
+  }
+}
+
+/** 404: no such resource other than a node. */
 export class NotFoundError extends QmError {
   constructor(what: string) {
     super(404, 'NotFound', `${what} does not exist`);
@@ -59,6 +66,28 @@ export class StaleReportError extends QmError {
       'StaleReport',
       `report seq ${seq} for ${host} is not greater than the stored seq ${storedSeq ?? 'unknown'}`,
       { host, seq, stored_seq: storedSeq },
+    );
+  }
+}
+
+/**
+ * 503: the store is unreachable, timing out or throttling. Not the client's fault and not a bug:
+ * the client retries after `retryAfterS` (sent as `Retry-After`).
+ */
+export class StoreUnavailableError extends QmError {
+  constructor(
+    readonly reason: 'throttled' | 'unreachable',
+    readonly retryAfterS: number,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      503,
+      'StoreUnavailable',
+      reason === 'throttled'
+        ? 'the store is throttling requests; retry after a moment'
+        : 'the store cannot be reached; retry after a moment',
+      { reason, retry_after_s: retryAfterS },
+      options,
     );
   }
 }

@@ -30,7 +30,10 @@ export const upsertReport = async (
 ): Promise<NodeRecord> => {
   let current = await store.get(host);
   for (let attempt = 1; ; attempt++) {
-    if (current && current.record.seq >= report.seq) throw new StaleReportError(host, report.seq, current.record.seq);
+    // A soft-deleted node accepts any seq on the report that revives it: a host never locks itself out.
+    if (current && !current.record.deleted && current.record.seq >= report.seq) {
+      throw new StaleReportError(host, report.seq, current.record.seq);
+    }
     const id = current ? current.record.id : await store.nextId();
     const record = applyReport(current?.record, report, host, { id, service_id: id }, now(), policy);
     try {

@@ -7,10 +7,13 @@ import {
   type LedgerPolicy,
   type NodeRecord,
   nodeStatus,
+  PatchSchema,
   type Report,
+  ReportSchema,
   reconcile,
   toNodeView,
 } from './nodes';
+import { parseWith } from './schema';
 
 const NOW = Date.parse('2026-11-26T00:00:00Z');
 const POLICY: LedgerPolicy = { claimTtlS: 600, windowS: 7200 };
@@ -97,7 +100,11 @@ describe('usage accounting (pure)', () => {
   });
 
   it('keeps operator settings across a report and clears them with null', () => {
-    const patched = applyPatch(record(), { availability_zone: 'az2', disabled: true, metadata: { k: 'v' } }, NOW);
+    const patched = applyPatch(
+      record(),
+      { availability_zone: 'az2', disabled: true, metadata: new Map([['k', 'v']]) },
+      NOW,
+    );
     const reported = applyReport(
       patched,
       { ...baseReport, seq: 2, availability_zone: 'agent-az' },
@@ -112,7 +119,37 @@ describe('usage accounting (pure)', () => {
       metadata: { k: 'v' },
       id: 7,
     });
-    const cleared = applyPatch(reported, { availability_zone: null, metadata: { k: null } }, NOW);
+    const cleared = applyPatch(reported, { availability_zone: null, metadata: new Map([['k', null]]) }, NOW);
     expect(toNodeView(cleared, NOW, 60)).toMatchObject({ availability_zone: 'agent-az', metadata: {} });
+  });
+
+  it('reads metadata keys named like Object.prototype members as plain keys, and refuses __proto__', () => {
+    const body = JSON.parse('{"metadata":{"constructor":"a","toString":"b","hasOwnProperty":"c"}}');
+    const patch = parseWith(PatchSchema, body);
+    const md = applyPatch(record(), patch, NOW).metadata;
+    expect(Object.entries(md)).toEqual([
+      ['constructor', 'a'],
+      ['toString', 'b'],
+      ['hasOwnProperty', 'c'],
+    ]);
+    expect(() => parseWith(PatchSchema, JSON.parse('{"metadata":{"__proto__":"x"}}'))).toThrow(
+      'metadata.__proto__: is a reserved key',
+    );
+  });
+
+  it('refuses a report that lists one instance uuid twice, in any case, naming the second', () => {
+    const u = '0b3e4a8c-1f2d-4c5b-9a6e-7d8f9a0b1c2d';
+    const inst = (uuid: string) => ({ uuid, vcpus: 1, memory_mb: 1, disk_gb: 1 });
+    const report = {
+      ...baseReport,
+      instances: [inst(u), inst('1b3e4a8c-1f2d-4c5b-9a6e-7d8f9a0b1c2d'), inst(u.toUpperCase())],
+    };
+    expect(() => parseWith(ReportSchema, report)).toThrow('instances.2.uuid: repeats instances.0.uuid');
+  });
+
+  it('accepts a seq up to 2^50 and refuses one above it', () => {
+    expect(parseWith(ReportSchema, { ...baseReport, seq: 2 ** 50 }).seq).toBe(2 ** 50);
+    expect(() => parseWith(ReportSchema, { ...baseReport, seq: 2 ** 50 + 1 })).toThrow('seq: must be at most');
+    expect(() => parseWith(ReportSchema, { ...baseReport, seq: 2 ** 53 - 1 })).toThrow('seq: must be at most');
   });
 });

@@ -6,6 +6,13 @@ import { count, HOST_PATTERN, UUID_PATTERN } from './schema';
 const MAX_FIGURE = 2 ** 40;
 const figure = () => count().max(MAX_FIGURE);
 
+/**
+ * The largest report `seq` accepted: 2^50. The agent counts in milliseconds since the epoch
+ * (agent/state.ts), which reaches it in the year 37,648; well below 2^53, so a stored seq can
+ * always be exceeded by the next one. A soft-deleted node accepts any seq (the report that revives it).
+ */
+export const MAX_SEQ = 2 ** 50;
+
 /** An instance the agent saw running on the host. */
 export const InstanceSchema = z.strictObject({
   uuid: z.string().regex(UUID_PATTERN, 'must be a uuid'),
@@ -46,9 +53,22 @@ export const ReportSchema = z.strictObject({
   disk_available_least: z.number().int().min(-MAX_FIGURE).max(MAX_FIGURE),
   running_vms: figure(),
   current_workload: figure(),
-  instances: z.array(InstanceSchema).max(1000).optional(),
+  instances: z
+    .array(InstanceSchema)
+    .max(1000)
+    .superRefine((list, ctx) => {
+      // One instance is one uuid, whatever its case (Nova's uuids are case-insensitive).
+      const seen = new Map<string, number>();
+      list.forEach((inst, i) => {
+        const key = inst.uuid.toLowerCase();
+        const first = seen.get(key);
+        if (first === undefined) seen.set(key, i);
+        else ctx.addIssue({ code: 'custom', path: [i, 'uuid'], message: `repeats instances.${first}.uuid` });
+      });
+    })
+    .optional(),
   availability_zone: z.string().min(1).max(255).optional(),
-  seq: count(),
+  seq: count().max(MAX_SEQ, `must be at most ${MAX_SEQ} (2^50)`),
   reported_at: z.iso.datetime({ offset: true }),
 });
 export type Report = z.infer<typeof ReportSchema>;
@@ -59,12 +79,8 @@ export type Report = z.infer<typeof ReportSchema>;
  */
 export const ListQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(1000),
-  /** Opaque: base64url of the table key to continue after. */
-  next: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,400}$/, 'must be the next value of a previous page')
-    .transform((v) => Buffer.from(v, 'base64url').toString('utf8'))
-    .optional(),
+  /** Opaque: the previous page's `next`, decoded by the handler (functions/shared/cursor.ts). */
+  next: z.string().max(1024).optional(),
   deleted: z
     .enum(['true', 'false'])
     .default('false')
@@ -74,16 +90,36 @@ export const ListQuerySchema = z.strictObject({
 /** A node's metadata holds at most this many keys (64 × 510 bytes keeps the item far below 400 KB). */
 export const MAX_METADATA_KEYS = 64;
 
+/**
+ * Keys that cannot round-trip through a JavaScript object read from DynamoDB (the SDK's
+ * unmarshall assigns `__proto__` as the prototype): refused with a 400 rather than lost.
+ */
+const RESERVED_METADATA_KEYS = new Set(['__proto__']);
+
+/**
+ * `metadata` of a PATCH, read key by key from the body's own properties (a record schema
+ * assigns keys onto an object, which swallows `__proto__`): any other key — `constructor`,
+ * `toString` — is stored and read back as sent.
+ */
+const MetadataPatchSchema = z
+  .preprocess(
+    (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? new Map(Object.entries(v)) : v),
+    z.map(z.string().min(1).max(255), z.string().max(255).nullable(), { error: 'must be an object' }),
+  )
+  .superRefine((m, ctx) => {
+    for (const k of m.keys()) {
+      if (RESERVED_METADATA_KEYS.has(k)) ctx.addIssue({ code: 'custom', path: [k], message: 'is a reserved key' });
+    }
+    if (m.size > MAX_METADATA_KEYS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_METADATA_KEYS} keys` });
+  });
+
 /** The operator's `PATCH /nodes/{host}`; `null` clears what the operator set. */
 export const PatchSchema = z
   .strictObject({
     disabled: z.boolean().optional(),
     disabled_reason: z.string().max(255).nullable().optional(),
     availability_zone: z.string().min(1).max(255).nullable().optional(),
-    metadata: z
-      .record(z.string().min(1).max(255), z.string().max(255).nullable())
-      .refine((m) => Object.keys(m).length <= MAX_METADATA_KEYS, `at most ${MAX_METADATA_KEYS} keys`)
-      .optional(),
+    metadata: MetadataPatchSchema.optional(),
   })
   .refine((p) => Object.keys(p).length > 0, { message: 'at least one field must be set' });
 export type NodePatch = z.infer<typeof PatchSchema>;
@@ -431,12 +467,14 @@ export const applyReport = (
 
 /** The record after an operator's patch; `null` clears. */
 export const applyPatch = (r: NodeRecord, p: NodePatch, nowMs: number): NodeRecord => {
-  const metadata = { ...r.metadata };
-  for (const [k, v] of Object.entries(p.metadata ?? {})) {
-    if (v === null) delete metadata[k];
-    else metadata[k] = v;
+  const merged = new Map(Object.entries(r.metadata));
+  for (const [k, v] of p.metadata ?? []) {
+    if (v === null) merged.delete(k);
+    else merged.set(k, v);
   }
-  if (Object.keys(metadata).length > MAX_METADATA_KEYS) {
+  // fromEntries defines own properties: a key named like an Object.prototype member stays a plain key.
+  const metadata: Record<string, string> = Object.fromEntries(merged);
+  if (merged.size > MAX_METADATA_KEYS) {
     throw new ValidationError('metadata', `would hold more than ${MAX_METADATA_KEYS} keys; remove some with null`);
   }
   return {

@@ -34,7 +34,12 @@ export class WriteConflictError extends Error {
 export interface NodeStore {
   get(host: string): Promise<Versioned | undefined>;
   /** One page of nodes (table order), and the host to continue after, if any. */
-  list(limit: number, after?: string): Promise<{ nodes: NodeRecord[]; next?: string }>;
+  /** A page of nodes after `afterHost`; `lastHost` is set when more follow (the next page starts after it). */
+  list(
+    limit: number,
+    afterHost: string | undefined,
+    includeDeleted: boolean,
+  ): Promise<{ nodes: NodeRecord[]; lastHost?: string }>;
   /** Allocates the next integer id (Nova's autoincrement `compute_nodes.id`). */
   nextId(): Promise<number>;
   /**

@@ -100,7 +100,29 @@ describe('the packaged CloudFormation template', () => {
     const methods = Object.values(resources)
       .filter((r) => r.Type === 'AWS::ApiGateway::Method')
       .map((r) => r.Properties.HttpMethod);
-    expect(methods.sort()).toEqual(['DELETE', 'GET', 'GET', 'GET', 'PATCH', 'POST', 'PUT']);
+    expect(methods.sort()).toEqual(['ANY', 'ANY', 'DELETE', 'GET', 'GET', 'GET', 'PATCH', 'POST', 'PUT']);
+  });
+
+  it('runs every function on a Lambda runtime that is not deprecated, with esbuild targeting it', () => {
+    // AWS Lambda runtimes page: the date each Node.js runtime is deprecated (creating functions is blocked after).
+    const deprecation: Record<string, string> = {
+      'nodejs16.x': '2024-06-12',
+      'nodejs18.x': '2025-09-01',
+      'nodejs20.x': '2026-04-30',
+      'nodejs22.x': '2027-04-30',
+      'nodejs24.x': '2028-04-30',
+    };
+    const fns = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    expect(fns.length).toBeGreaterThanOrEqual(3);
+    const config = readFileSync('serverless.yml', 'utf8');
+    for (const f of fns) {
+      const runtime = String(f.Properties.Runtime);
+      const until = deprecation[runtime];
+      expect(until, `${runtime} is not a Node.js runtime this test knows`).toBeDefined();
+      expect(Date.now(), `${runtime} was deprecated on ${until}`).toBeLessThan(Date.parse(until as string));
+      // serverless-esbuild's target must be the runtime's Node version (nodejs24.x -> node24).
+      expect(config).toMatch(new RegExp(`\\n\\s+target: node${runtime.replace(/^nodejs(\d+)\.x$/, '$1')}\\n`));
+    }
   });
 
   it('keeps the secret out of the template: only the SSM parameter name is there', () => {

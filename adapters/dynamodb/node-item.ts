@@ -32,6 +32,8 @@ export const toItem = (record: NodeRecord, ver: number, nowMs: number): NodeItem
   const totals = storedPending(record);
   return {
     ...record,
+    // A Map marshals any key (an object with an own `constructor` key makes the SDK's marshall throw).
+    metadata: new Map(Object.entries(record.metadata)) as unknown as Record<string, string>,
     inst: Object.fromEntries(
       record.instances.map((i) => [
         i.uuid.toLowerCase(),

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { NodeRecord } from '../../core/nodes';
 import { type NodeStore, type Versioned, WriteConflictError } from '../../core/ports';
-import { fromItem, fromRawItem, isNodeItem, toItem } from './node-item';
+import { fromItem, fromRawItem, isNodeItem, META_PREFIX, toItem } from './node-item';
 
 const ID_COUNTER = '#id-counter';
 
@@ -19,17 +19,40 @@ export class DynamoNodeStore implements NodeStore {
     return out.Item ? fromItem(out.Item) : undefined;
   }
 
-  async list(limit: number, after?: string): Promise<{ nodes: NodeRecord[]; next?: string }> {
+  /**
+   * A page of nodes in scan order after `afterHost`. Bookkeeping items and (unless asked for)
+   * soft-deleted nodes are filtered out by the scan itself, and it reads on until it holds one
+   * node more than the page: so every page but the last is full, and `lastHost` (where the
+   * next page starts) is set only when another node follows.
+   */
+  async list(
+    limit: number,
+    afterHost: string | undefined,
+    includeDeleted: boolean,
+  ): Promise<{ nodes: NodeRecord[]; lastHost?: string }> {
+    const want = limit + 1;
     const nodes: NodeRecord[] = [];
-    let start: Record<string, unknown> | undefined = after ? { host: after } : undefined;
+    let start: Record<string, unknown> | undefined = afterHost === undefined ? undefined : { host: afterHost };
     do {
       const out = await this.db.send(
-        new ScanCommand({ TableName: this.table, ExclusiveStartKey: start, Limit: limit - nodes.length }),
+        new ScanCommand({
+          TableName: this.table,
+          ExclusiveStartKey: start,
+          // Limit counts items read before the filter: read a little ahead of what is missing.
+          Limit: Math.min(1000, Math.max(want - nodes.length, 50)),
+          FilterExpression: includeDeleted
+            ? 'NOT begins_with(#host, :meta)'
+            : 'NOT begins_with(#host, :meta) AND #deleted = :live',
+          ExpressionAttributeNames: includeDeleted ? { '#host': 'host' } : { '#host': 'host', '#deleted': 'deleted' },
+          ExpressionAttributeValues: includeDeleted ? { ':meta': META_PREFIX } : { ':meta': META_PREFIX, ':live': 0 },
+        }),
       );
       for (const item of out.Items ?? []) if (isNodeItem(item)) nodes.push(fromItem(item).record);
       start = out.LastEvaluatedKey;
-    } while (start && nodes.length < limit);
-    return start ? { nodes, next: Buffer.from(String(start.host)).toString('base64url') } : { nodes };
+    } while (start && nodes.length < want);
+    if (nodes.length <= limit) return { nodes };
+    const page = nodes.slice(0, limit);
+    return { nodes: page, lastHost: (page[limit - 1] as NodeRecord).host };
   }
 
   async nextId(): Promise<number> {
@@ -58,9 +81,12 @@ export class DynamoNodeStore implements NodeStore {
       names['#ver'] = 'ver';
       values[':ver'] = expectedVer;
       if (opts.newerSeq !== undefined) {
-        condition += ' AND #seq < :seq';
+        // A soft-deleted node takes any seq: the report that revives it starts the count afresh.
+        condition += ' AND (#seq < :seq OR #deleted <> :live)';
         names['#seq'] = 'seq';
+        names['#deleted'] = 'deleted';
         values[':seq'] = opts.newerSeq;
+        values[':live'] = 0;
       }
     }
     try {

@@ -6,6 +6,7 @@ import { ValidationError } from '../../core/errors';
 import { getNode, patchNode, softDeleteNode, upsertReport } from '../../core/node-service';
 import { ListQuerySchema, PatchSchema, ReportSchema, toNodeView } from '../../core/nodes';
 import { HOST_PATTERN, parseJsonBody, parseWith } from '../../core/schema';
+import { decodeCursor, encodeCursor } from '../shared/cursor';
 import { httpHandler, type Request } from '../shared/http';
 
 // Cold start: config is validated once; a broken one fails here, loudly.
@@ -45,9 +46,9 @@ export const handler = httpHandler(
       key: 'GET /nodes',
       run: async (req) => {
         const q = parseWith(ListQuerySchema, req.query, 'query');
-        const page = await store.list(q.limit, q.next);
-        const nodes = page.nodes.filter((n) => q.deleted || !n.deleted).map(view);
-        return { status: 200, body: page.next ? { nodes, next: page.next } : { nodes } };
+        const page = await store.list(q.limit, q.next === undefined ? undefined : decodeCursor(q.next), q.deleted);
+        const nodes = page.nodes.map(view);
+        return { status: 200, body: page.lastHost ? { nodes, next: encodeCursor(page.lastHost) } : { nodes } };
       },
     },
     {

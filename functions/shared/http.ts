@@ -2,9 +2,16 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { bearer, type Principal, verifyToken } from '../../core/auth';
-import { ForbiddenError, NotFoundError, QmError, UnauthorizedError, ValidationError } from '../../core/errors';
+import { ForbiddenError, QmError, RouteNotFoundError, UnauthorizedError, ValidationError } from '../../core/errors';
 
 export const logger = new Logger({ serviceName: 'quartermaster' });
+
+/**
+ * API Gateway hands path parameters over percent-encoded; serverless-offline (which sets
+ * IS_OFFLINE) has already decoded them once. Either way a parameter is decoded exactly once:
+ * `/nodes/rt%252Da` names the host `rt%2Da` (and is refused as no hostname), never `rt-a`.
+ */
+const PATH_PARAMETERS_DECODED = process.env.IS_OFFLINE === 'true';
 
 /** A route's view of the request once authenticated. */
 export interface Request {
@@ -22,9 +29,9 @@ export interface Route {
   run(req: Request): Promise<{ status: number; body: unknown }>;
 }
 
-export const json = (status: number, body: unknown): APIGatewayProxyResult => ({
+export const json = (status: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult => ({
   statusCode: status,
-  headers: { 'content-type': 'application/json' },
+  headers: { 'content-type': 'application/json', ...headers },
   body: JSON.stringify(body),
 });
 
@@ -37,7 +44,9 @@ export const errorMiddleware = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewa
   onError: async (request) => {
     const e = request.error;
     if (e instanceof QmError) {
-      request.response = json(e.status, errorBody(e.code, e.message, e.details));
+      // A 503 (the store away or throttling, a node busy) says when to come back.
+      const retryAfter = e.status === 503 ? { 'retry-after': String(e.details.retry_after_s ?? 1) } : undefined;
+      request.response = json(e.status, errorBody(e.code, e.message, e.details), retryAfter);
       if (e.status >= 500) logger.error('server error', { error: e });
       return;
     }
@@ -60,13 +69,14 @@ export const httpHandler = (secret: () => string, routes: Route[]) => {
   const byKey = new Map(routes.map((r) => [r.key, r]));
   const base = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const route = byKey.get(`${event.httpMethod} ${event.resource}`);
-    if (!route) throw new NotFoundError(`route ${event.httpMethod} ${event.path}`);
+    // Unknown paths reach the catch-all routes (serverless.yml `{proxy+}`, `/`): 404 before any token check.
+    if (!route) throw new RouteNotFoundError(event.httpMethod, event.path);
     const principal = verifyToken(secret(), bearer(event.headers));
     if (!principal) throw new UnauthorizedError();
     const params = Object.fromEntries(
       Object.entries(event.pathParameters ?? {}).map(([k, v]) => {
         try {
-          return [k, decodeURIComponent(v ?? '')];
+          return [k, PATH_PARAMETERS_DECODED ? (v ?? '') : decodeURIComponent(v ?? '')];
         } catch {
           throw new ValidationError(k, 'is not valid percent-encoded UTF-8');
         }

@@ -38,6 +38,10 @@ export interface Stack {
   env: Record<string, string>;
   /** Stops serverless-offline only (to test clients riding out an outage). */
   stopApi(): Promise<void>;
+  /** Stops DynamoDB Local only (a store outage: the functions must answer 503, not 500). */
+  stopDynamodb(): Promise<void>;
+  /** Starts DynamoDB Local again after stopDynamodb(), with empty tables (it keeps nothing on disk). */
+  startDynamodb(): Promise<void>;
   /** Starts serverless-offline again after stopApi(). */
   startApi(): Promise<void>;
   stop(): Promise<void>;
@@ -117,8 +121,9 @@ export const startStack = async (o: StackOptions): Promise<Stack> => {
     for (const c of children.reverse()) await stopChild(c);
     await sqs?.close();
   };
-  try {
-    const ddb = await startDynamoDbLocal(o.dynamodbPort);
+  let ddb: ChildProcess | undefined;
+  const startDynamodb = async () => {
+    ddb = await startDynamoDbLocal(o.dynamodbPort);
     children.push(ddb);
     log(`DynamoDB Local: ${dynamodbUrl} (pid ${ddb.pid})`);
     await createTablesFromServerlessYml(dynamodbUrl, {
@@ -126,6 +131,9 @@ export const startStack = async (o: StackOptions): Promise<Stack> => {
       DecisionsTable: decisionsTable,
       EventsTable: eventsTable,
     });
+  };
+  try {
+    await startDynamodb();
     sqs = await startLocalSqs(o.sqsPort);
     const dlqName = `${SERVICE}-${o.stage}-notify-dlq`;
     await fetch(sqs.url, {
@@ -194,6 +202,11 @@ export const startStack = async (o: StackOptions): Promise<Stack> => {
         api = undefined;
       },
       startApi,
+      stopDynamodb: async () => {
+        await stopChild(ddb);
+        ddb = undefined;
+      },
+      startDynamodb,
       stop: stopAll,
     };
   } catch (e) {
