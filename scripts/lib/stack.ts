@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { DEV_SECRET } from '../../adapters/config';
 import { operatorToken } from '../../core/auth';
 import { startDynamoDbLocal } from './dynamodb-local';
+import { type Gateway, startGateway } from './gateway';
 import { type LocalSqs, startLocalSqs } from './local-sqs';
 import { createTablesFromServerlessYml } from './tables';
 
@@ -48,6 +49,8 @@ export interface Stack {
 }
 
 const SERVICE = 'quartermaster';
+/** Where serverless-offline itself listens: behind the gateway on the stack's httpPort. */
+const offlinePort = (httpPort: number) => httpPort + 5;
 const REGION = 'us-east-1';
 /** serverless-offline-sns's default account id. */
 const SNS_ACCOUNT = '123456789012';
@@ -116,7 +119,9 @@ export const startStack = async (o: StackOptions): Promise<Stack> => {
   const children: ChildProcess[] = [];
   let sqs: LocalSqs | undefined;
   let api: ChildProcess | undefined;
+  let gateway: Gateway | undefined;
   const stopAll = async () => {
+    await gateway?.close();
     await stopChild(api);
     for (const c of children.reverse()) await stopChild(c);
     await sqs?.close();
@@ -155,7 +160,8 @@ export const startStack = async (o: StackOptions): Promise<Stack> => {
       QM_SECRET: o.secret,
       QM_SQS_ENDPOINT: sqs.url,
       QM_DLQ_URL: dlqUrl,
-      QM_HTTP_PORT: String(o.httpPort),
+      // serverless-offline listens behind the local gateway (scripts/lib/gateway.ts), which owns httpPort.
+      QM_HTTP_PORT: String(offlinePort(o.httpPort)),
       QM_LAMBDA_PORT: String(o.lambdaPort),
       QM_WEBSOCKET_PORT: String(o.httpPort + 1),
       QM_ALB_PORT: String(o.httpPort + 3),
@@ -181,6 +187,7 @@ export const startStack = async (o: StackOptions): Promise<Stack> => {
       };
       api.stdout?.on('data', keep);
       api.stderr?.on('data', keep);
+      gateway = await startGateway(o.httpPort, offlinePort(o.httpPort));
       await waitForHttp(`${baseUrl}/nodes`, api, () => apiLog);
       log(`serverless-offline: ${baseUrl} (pid ${api.pid})`);
     };
@@ -198,6 +205,8 @@ export const startStack = async (o: StackOptions): Promise<Stack> => {
       operatorToken: operatorToken(o.secret),
       env,
       stopApi: async () => {
+        await gateway?.close();
+        gateway = undefined;
         await stopChild(api);
         api = undefined;
       },
