@@ -1,17 +1,18 @@
 import { readConfig } from '../../adapters/config';
 import { documentClient } from '../../adapters/dynamodb/client';
 import { DynamoNodeStore } from '../../adapters/dynamodb/node-store';
-import { loadSecret } from '../../adapters/secret';
+import { loadKeyring } from '../../adapters/secret';
 import { ValidationError } from '../../core/errors';
 import { getNode, patchNode, softDeleteNode, upsertReport } from '../../core/node-service';
 import { ListQuerySchema, PatchSchema, ReportSchema, toNodeView } from '../../core/nodes';
 import { HOST_PATTERN, parseJsonBody, parseWith } from '../../core/schema';
-import { httpHandler, type Request } from '../shared/http';
+import { httpHandler, logger, type Request } from '../shared/http';
 
 // Cold start: config is validated once; a broken one fails here, loudly.
 const config = readConfig();
-// A deployed stage reads the token secret from SSM here, at cold start, and does not start without it.
-const secret = await loadSecret(config);
+// A deployed stage reads the token secrets (current and previous) from SSM here, at cold start, and does
+// not start without them; they are reread every few minutes, so a rotation needs no redeploy.
+const keys = await loadKeyring(config, (e) => logger.warn('token secret refresh failed', { error: e as Error }));
 const store = new DynamoNodeStore(documentClient(config.region, config.dynamodbEndpoint), config.nodesTable);
 const now = () => Date.now();
 const ledgerPolicy = { claimTtlS: config.claimTtlS, windowS: config.idempotencyTtlS };
@@ -26,45 +27,44 @@ const hostParam = (req: Request): string => {
 const body = (req: Request): unknown => parseJsonBody(req.event.body, req.event.isBase64Encoded, config.maxBodyBytes);
 
 /** The report function: the node routes of CONTRACT.md "Compute nodes". */
-export const handler = httpHandler(
-  () => secret,
-  [
-    {
-      key: 'PUT /nodes/{host}',
-      nodeMay: true,
-      run: async (req) => {
-        const host = hostParam(req);
-        const report = parseWith(ReportSchema, body(req));
-        if (report.hypervisor_hostname !== host) {
-          throw new ValidationError('hypervisor_hostname', `must equal the host in the path (${host})`);
-        }
-        return { status: 200, body: view(await upsertReport(store, host, report, now, ledgerPolicy)) };
-      },
+export const handler = httpHandler(keys, [
+  {
+    key: 'PUT /nodes/{host}',
+    nodeMay: true,
+    run: async (req) => {
+      const host = hostParam(req);
+      const report = parseWith(ReportSchema, body(req));
+      if (report.hypervisor_hostname !== host) {
+        throw new ValidationError('hypervisor_hostname', `must equal the host in the path (${host})`);
+      }
+      // A node token is checked against the host's revocation; the operator's is not a node's.
+      const issuedAt = req.principal.kind === 'node' ? req.principal.issuedAtMs : undefined;
+      return { status: 200, body: view(await upsertReport(store, host, report, now, ledgerPolicy, issuedAt)) };
     },
-    {
-      key: 'GET /nodes',
-      run: async (req) => {
-        const q = parseWith(ListQuerySchema, req.query, 'query');
-        const page = await store.list(q.limit, q.next);
-        const nodes = page.nodes.filter((n) => q.deleted || !n.deleted).map(view);
-        return { status: 200, body: page.next ? { nodes, next: page.next } : { nodes } };
-      },
+  },
+  {
+    key: 'GET /nodes',
+    run: async (req) => {
+      const q = parseWith(ListQuerySchema, req.query, 'query');
+      const page = await store.list(q.limit, q.next);
+      const nodes = page.nodes.filter((n) => q.deleted || !n.deleted).map(view);
+      return { status: 200, body: page.next ? { nodes, next: page.next } : { nodes } };
     },
-    {
-      key: 'GET /nodes/{host}',
-      run: async (req) => ({ status: 200, body: view(await getNode(store, hostParam(req))) }),
+  },
+  {
+    key: 'GET /nodes/{host}',
+    run: async (req) => ({ status: 200, body: view(await getNode(store, hostParam(req))) }),
+  },
+  {
+    key: 'PATCH /nodes/{host}',
+    run: async (req) => {
+      const host = hostParam(req);
+      const patch = parseWith(PatchSchema, body(req));
+      return { status: 200, body: view(await patchNode(store, host, patch, now)) };
     },
-    {
-      key: 'PATCH /nodes/{host}',
-      run: async (req) => {
-        const host = hostParam(req);
-        const patch = parseWith(PatchSchema, body(req));
-        return { status: 200, body: view(await patchNode(store, host, patch, now)) };
-      },
-    },
-    {
-      key: 'DELETE /nodes/{host}',
-      run: async (req) => ({ status: 200, body: view(await softDeleteNode(store, hostParam(req), now)) }),
-    },
-  ],
-);
+  },
+  {
+    key: 'DELETE /nodes/{host}',
+    run: async (req) => ({ status: 200, body: view(await softDeleteNode(store, hostParam(req), now)) }),
+  },
+]);
