@@ -52,7 +52,7 @@ export interface MintTime {
   ttlS?: number;
 }
 
-const window = (kind: Principal['kind'], at: MintTime) => {
+const lifetime = (kind: Principal['kind'], at: MintTime) => {
   const ttlS = at.ttlS ?? DEFAULT_TTL_S[kind];
   if (!(Number.isInteger(ttlS) && ttlS > 0 && ttlS <= MAX_TTL_S)) {
     throw new ValidationError('ttl', `must be 1 s to ${MAX_TTL_S / 86_400} d`);
@@ -63,11 +63,11 @@ const window = (kind: Principal['kind'], at: MintTime) => {
 
 /** Mints the token for one host's agent: it authorizes only `PUT /nodes/<host>`. */
 export const nodeToken = (secret: string, host: string, at: MintTime): string =>
-  mintToken(secret, { kind: 'node', host, ...window('node', at) });
+  mintToken(secret, { kind: 'node', host, ...lifetime('node', at) });
 
 /** Mints an operator token: it authorizes every route. */
 export const operatorToken = (secret: string, at: MintTime): string =>
-  mintToken(secret, { kind: 'operator', ...window('operator', at) });
+  mintToken(secret, { kind: 'operator', ...lifetime('operator', at) });
 
 /** Why a token was refused. `expired` is only said of a token whose signature verified. */
 export type TokenRefusal = 'missing' | 'malformed' | 'signature' | 'expired';

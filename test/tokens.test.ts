@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readKeyring } from '../adapters/secret';
+import { readKeyring, refreshingKeyring } from '../adapters/secret';
 import { nodeToken, operatorToken } from '../core/auth';
 import { call, makeReport, stack, uniqueHost } from './helpers';
 
@@ -192,6 +192,32 @@ describe('the SSM keyring (the previous secret is the parameter’s previous ver
     expect(await readKeyring(store(['a']), '/qm/secret')).toEqual({ current: 'a' });
     const gap = async (name: string) => (name.includes(':') ? store([])(name) : { Value: 'z', Version: 7 });
     expect(await readKeyring(gap, '/qm/secret')).toEqual({ current: 'z' });
+  });
+
+  it('rereads the keyring after the refresh period without making a request wait, and keeps it on a failed read', async () => {
+    let clock = 0;
+    const answers: Array<() => Promise<{ current: string; previous?: string }>> = [
+      async () => ({ current: 'a' }),
+      async () => ({ current: 'b', previous: 'a' }),
+      async () => Promise.reject(new Error('ssm away')),
+    ];
+    const errors: unknown[] = [];
+    const keys = await refreshingKeyring(
+      () => (answers.shift() ?? answers[0])!(),
+      () => clock,
+      1000,
+      (e) => errors.push(e),
+    );
+    expect(keys()).toEqual({ current: 'a' });
+    clock = 1000;
+    expect(keys()).toEqual({ current: 'a' }); // served at once; the reread is under way
+    await new Promise((r) => setTimeout(r, 0));
+    expect(keys()).toEqual({ current: 'b', previous: 'a' });
+    clock = 2000;
+    keys();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(keys()).toEqual({ current: 'b', previous: 'a' });
+    expect(errors).toHaveLength(1);
   });
 });
 

@@ -27,44 +27,47 @@ const hostParam = (req: Request): string => {
 const body = (req: Request): unknown => parseJsonBody(req.event.body, req.event.isBase64Encoded, config.maxBodyBytes);
 
 /** The report function: the node routes of CONTRACT.md "Compute nodes". */
-export const handler = httpHandler(keys, [
-  {
-    key: 'PUT /nodes/{host}',
-    nodeMay: true,
-    run: async (req) => {
-      const host = hostParam(req);
-      const report = parseWith(ReportSchema, body(req));
-      if (report.hypervisor_hostname !== host) {
-        throw new ValidationError('hypervisor_hostname', `must equal the host in the path (${host})`);
-      }
-      // A node token is checked against the host's revocation; the operator's is not a node's.
-      const issuedAt = req.principal.kind === 'node' ? req.principal.issuedAtMs : undefined;
-      return { status: 200, body: view(await upsertReport(store, host, report, now, ledgerPolicy, issuedAt)) };
+export const handler = httpHandler(
+  () => keys(),
+  [
+    {
+      key: 'PUT /nodes/{host}',
+      nodeMay: true,
+      run: async (req) => {
+        const host = hostParam(req);
+        const report = parseWith(ReportSchema, body(req));
+        if (report.hypervisor_hostname !== host) {
+          throw new ValidationError('hypervisor_hostname', `must equal the host in the path (${host})`);
+        }
+        // A node token is checked against the host's revocation; the operator's is not a node's.
+        const issuedAt = req.principal.kind === 'node' ? req.principal.issuedAtMs : undefined;
+        return { status: 200, body: view(await upsertReport(store, host, report, now, ledgerPolicy, issuedAt)) };
+      },
     },
-  },
-  {
-    key: 'GET /nodes',
-    run: async (req) => {
-      const q = parseWith(ListQuerySchema, req.query, 'query');
-      const page = await store.list(q.limit, q.next);
-      const nodes = page.nodes.filter((n) => q.deleted || !n.deleted).map(view);
-      return { status: 200, body: page.next ? { nodes, next: page.next } : { nodes } };
+    {
+      key: 'GET /nodes',
+      run: async (req) => {
+        const q = parseWith(ListQuerySchema, req.query, 'query');
+        const page = await store.list(q.limit, q.next);
+        const nodes = page.nodes.filter((n) => q.deleted || !n.deleted).map(view);
+        return { status: 200, body: page.next ? { nodes, next: page.next } : { nodes } };
+      },
     },
-  },
-  {
-    key: 'GET /nodes/{host}',
-    run: async (req) => ({ status: 200, body: view(await getNode(store, hostParam(req))) }),
-  },
-  {
-    key: 'PATCH /nodes/{host}',
-    run: async (req) => {
-      const host = hostParam(req);
-      const patch = parseWith(PatchSchema, body(req));
-      return { status: 200, body: view(await patchNode(store, host, patch, now)) };
+    {
+      key: 'GET /nodes/{host}',
+      run: async (req) => ({ status: 200, body: view(await getNode(store, hostParam(req))) }),
     },
-  },
-  {
-    key: 'DELETE /nodes/{host}',
-    run: async (req) => ({ status: 200, body: view(await softDeleteNode(store, hostParam(req), now)) }),
-  },
-]);
+    {
+      key: 'PATCH /nodes/{host}',
+      run: async (req) => {
+        const host = hostParam(req);
+        const patch = parseWith(PatchSchema, body(req));
+        return { status: 200, body: view(await patchNode(store, host, patch, now)) };
+      },
+    },
+    {
+      key: 'DELETE /nodes/{host}',
+      run: async (req) => ({ status: 200, body: view(await softDeleteNode(store, hostParam(req), now)) }),
+    },
+  ],
+);

@@ -18,23 +18,26 @@ const deps = makeScheduleDeps(config, readSchedulerOptions());
 const DECISION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The schedule function: CONTRACT.md "Scheduling". */
-export const handler = httpHandler(keys, [
-  {
-    key: 'POST /schedule',
-    run: async (req) => {
-      const body = parseWith(
-        ScheduleRequestSchema,
-        parseJsonBody(req.event.body, req.event.isBase64Encoded, config.maxBodyBytes),
-      );
-      return { status: 200, body: await scheduleRequest(deps, body, randomUUID) };
+export const handler = httpHandler(
+  () => keys(),
+  [
+    {
+      key: 'POST /schedule',
+      run: async (req) => {
+        const body = parseWith(
+          ScheduleRequestSchema,
+          parseJsonBody(req.event.body, req.event.isBase64Encoded, config.maxBodyBytes),
+        );
+        return { status: 200, body: await scheduleRequest(deps, body, randomUUID) };
+      },
     },
-  },
-  {
-    key: 'GET /decisions/{id}',
-    run: async (req) => {
-      const id = req.params.id ?? '';
-      if (!DECISION_ID.test(id)) throw new ValidationError('id', 'must be a decision id (a uuid)');
-      return { status: 200, body: await readDecision(deps.decisions, id) };
+    {
+      key: 'GET /decisions/{id}',
+      run: async (req) => {
+        const id = req.params.id ?? '';
+        if (!DECISION_ID.test(id)) throw new ValidationError('id', 'must be a decision id (a uuid)');
+        return { status: 200, body: await readDecision(deps.decisions, id) };
+      },
     },
-  },
-]);
+  ],
+);

@@ -191,7 +191,7 @@ export const startStack = async (o: StackOptions): Promise<Stack> => {
       dlqUrl,
       nodesTable,
       eventsTable,
-      // Minted at start with the operator default (12 h): it outlives any test run or dev session.
+      // Minted at start with the operator default (12 h): it outlives a test run; `npx qm token operator` mints another.
       operatorToken: operatorToken(o.secret, { nowMs: Date.now() }),
       env,
       stopApi: async () => {
