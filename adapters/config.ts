@@ -18,6 +18,7 @@ const EnvSchema = z.object({
   QM_DECISION_RANKING_LIMIT: int(100, 0),
   QM_DYNAMODB_ENDPOINT: z.string().optional(),
   QM_SECRET: z.string().optional(),
+  QM_SECRET_PREVIOUS: z.string().optional(),
   QM_SECRET_PARAM: z.string().optional(),
   QM_SERVICE_DOWN_TIME: int(60, 1),
   QM_CLAIM_TTL: int(600, 1),
@@ -44,6 +45,8 @@ export type Config = {
   dynamodbEndpoint: string | undefined;
   /** The token secret given directly (local stack only) … */
   secret: string | undefined;
+  /** The secret before a rotation (local stack only; a deployed stage reads the parameter's previous version). */
+  previousSecret: string | undefined;
   /** … or the SSM parameter that holds it (a deployed stage). */
   secretParam: string | undefined;
   serviceDownTimeS: number;
@@ -88,6 +91,7 @@ export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     decisionRankingLimit: e.QM_DECISION_RANKING_LIMIT,
     dynamodbEndpoint: e.QM_DYNAMODB_ENDPOINT,
     secret: e.QM_SECRET,
+    previousSecret: e.QM_SECRET_PREVIOUS,
     secretParam: e.QM_SECRET_PARAM,
     serviceDownTimeS: e.QM_SERVICE_DOWN_TIME,
     claimTtlS: e.QM_CLAIM_TTL,

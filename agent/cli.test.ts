@@ -39,7 +39,9 @@ describe('qm-agent command line', () => {
   it('exits 2 with a clear error when api url and token are missing', async () => {
     const r = await runAgent([]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--api-url (or QM_API_URL) and --token (or QM_TOKEN) required unless --print');
+    expect(r.stderr).toContain(
+      '--api-url (or QM_API_URL) and --token (or QM_TOKEN) or --token-file (or QM_TOKEN_FILE) required unless --print',
+    );
   });
 
   it('exits 2 on a bad interval or an unknown flag', async () => {
@@ -67,6 +69,25 @@ describe('qm-agent command line', () => {
     expect(server.requests[0]?.url).toBe('/nodes/cli-host');
     expect(ReportSchema.safeParse(JSON.parse(server.requests[0]?.body ?? '')).success).toBe(true);
     expect(r.stderr).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ report host=cli-host seq=\d+ status=200 reason=once /m);
+  });
+
+  it('--token-file / QM_TOKEN_FILE: sends the token in the file; exits 2 on a missing file or on both sources', async () => {
+    const server = await serve(200);
+    const dir = tempDir('qm-agent-cli-token-');
+    const file = join(dir, 'token');
+    writeFileSync(file, 'qmn.from-file\n', { mode: 0o600 });
+    const base = ['--once', '--api-url', server.url, '--host', 'file-host', '--instances-path', '/tmp'];
+    const r = await runAgent([...base, '--state-file', stateFile()], cleanEnv({ QM_TOKEN_FILE: file }));
+    expect(r.code).toBe(0);
+    expect(server.requests[0]?.headers.authorization).toBe('Bearer qmn.from-file');
+    const missing = await runAgent([...base, '--token-file', join(dir, 'nope')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--token-file:');
+    expect(missing.stderr).toContain('nope');
+    const both = await runAgent([...base, '--token', 't', '--token-file', file]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give --token or --token-file, not both');
+    expect(server.requests).toHaveLength(1);
   });
 
   it('--once exits non-zero with the error when the API refuses the report, all from env', async () => {

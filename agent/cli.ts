@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { realpath } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
@@ -10,7 +10,7 @@ import { createCollector, DEFAULT_INSTANCES_PATH, DEFAULT_LIBVIRT_URI } from './
 import { readLibvirt } from './libvirt';
 import { type Notification, notification } from './notifications';
 import { Outbox, type SnsTarget, snsPublisher } from './outbox';
-import { reportOnce, runReporter, stamp } from './reporter';
+import { fields, reportOnce, runReporter, stamp } from './reporter';
 import { defaultStateFile, nextSeq, readState } from './state';
 import { DomainTracker, listedUuids, watchLibvirt } from './watch';
 
@@ -42,6 +42,7 @@ interface NotifyFlags extends SnsFlags {
 interface Flags extends SnsFlags {
   apiUrl?: string;
   token?: string;
+  tokenFile?: string;
   interval?: string;
   instancesPath?: string;
   availabilityZone?: string;
@@ -59,6 +60,8 @@ interface Flags extends SnsFlags {
 export interface AgentConfig {
   apiUrl?: string;
   token?: string;
+  /** Read before every report instead of `token`, so the token is replaced without a restart. */
+  tokenFile?: string;
   intervalMs: number;
   instancesPath: string;
   availabilityZone?: string;
@@ -99,6 +102,10 @@ const program = (chosen: (p: Parsed) => void): Command => {
     .enablePositionalOptions()
     .option('--api-url <url>', 'Quartermaster API base URL (env QM_API_URL)')
     .option('--token <token>', 'node token for this host (env QM_TOKEN)')
+    .option(
+      '--token-file <path>',
+      'file holding the node token, re-read before every report so it can be replaced without a restart (env QM_TOKEN_FILE)',
+    )
     .option('--interval <seconds>', 'seconds between reports (env QM_INTERVAL, default 60)')
     .option(
       '--instances-path <path>',
@@ -202,9 +209,17 @@ export const resolveConfig = (flags: Flags, env: NodeJS.ProcessEnv): AgentConfig
     nonEmpty(flags.pollInterval) ?? nonEmpty(env.QM_POLL_INTERVAL) ?? String(DEFAULT_POLL_INTERVAL_S),
   );
   const sns = resolveSns(flags, env);
+  // A flag beats both env settings: --token-file over QM_TOKEN, --token over QM_TOKEN_FILE.
+  const tokenFlag = nonEmpty(flags.token);
+  const fileFlag = nonEmpty(flags.tokenFile);
+  if (tokenFlag && fileFlag) throw new UsageError('give --token or --token-file, not both');
+  const token = tokenFlag ?? (fileFlag ? undefined : nonEmpty(env.QM_TOKEN));
+  const tokenFile = fileFlag ?? (tokenFlag ? undefined : nonEmpty(env.QM_TOKEN_FILE));
+  if (token && tokenFile) throw new UsageError('QM_TOKEN and QM_TOKEN_FILE are both set; keep one');
   return {
     apiUrl: nonEmpty(flags.apiUrl) ?? nonEmpty(env.QM_API_URL),
-    token: nonEmpty(flags.token) ?? nonEmpty(env.QM_TOKEN),
+    ...(token ? { token } : {}),
+    ...(tokenFile ? { tokenFile: resolve(tokenFile) } : {}),
     intervalMs: Math.round(interval * 1000),
     instancesPath: nonEmpty(flags.instancesPath) ?? nonEmpty(env.QM_INSTANCES_PATH) ?? DEFAULT_INSTANCES_PATH,
     availabilityZone: nonEmpty(flags.availabilityZone) ?? nonEmpty(env.QM_AVAILABILITY_ZONE),
@@ -265,6 +280,13 @@ export const resolveNotifyConfig = (eventType: string, flags: NotifyFlags, env: 
     throw e;
   }
   return { host, stateFile: stateFileFrom(flags, env, host), sns, eventType: eventType.trim(), payload };
+};
+
+/** The token in a `--token-file`: its one line, trimmed; an empty file is an error. */
+const readTokenFile = async (path: string): Promise<string> => {
+  const text = (await readFile(path, 'utf8')).trim();
+  if (!text || /\s/.test(text)) throw new Error(`${path} must hold one token on one line`);
+  return text;
 };
 
 const write = (stream: NodeJS.WriteStream, text: string) =>
@@ -394,12 +416,29 @@ export const main = async (argv: string[], env: NodeJS.ProcessEnv = process.env)
     return EXIT.failed;
   }
 
-  const { apiUrl, token } = config;
-  if (!apiUrl || !token) {
-    const missing = [!apiUrl && '--api-url (or QM_API_URL)', !token && '--token (or QM_TOKEN)'].filter(Boolean);
+  const { apiUrl, tokenFile } = config;
+  if (!apiUrl || !(config.token || tokenFile)) {
+    const missing = [
+      !apiUrl && '--api-url (or QM_API_URL)',
+      !(config.token || tokenFile) && '--token (or QM_TOKEN) or --token-file (or QM_TOKEN_FILE)',
+    ].filter(Boolean);
     await write(process.stderr, `qm-agent: ${missing.join(' and ')} required unless --print is given\n`);
     return EXIT.usage;
   }
+  let token: string | (() => Promise<string>);
+  if (tokenFile) {
+    token = () => readTokenFile(tokenFile);
+    try {
+      // A file that cannot be read at start is a setup mistake: say so now, not in every report line.
+      await token();
+      if ((await stat(tokenFile)).mode & 0o004) {
+        logLine(`${stamp()} token ${fields({ file: tokenFile, warning: 'readable by every user; chmod 0640' })}`);
+      }
+    } catch (e) {
+      await write(process.stderr, `qm-agent: --token-file: ${e instanceof Error ? e.message : String(e)}\n`);
+      return EXIT.usage;
+    }
+  } else token = config.token ?? '';
 
   const stop = new AbortController();
   const onSignal = () => stop.abort();

@@ -275,6 +275,30 @@ describe('the reporter loop against a real HTTP server', () => {
     expect(loop.lines[0]).toMatch(/status=401 reason=start retry_in=0\.5s error="Unauthorized: bad token"/);
   });
 
+  it('reads a token file before every report, and sends a replaced token at once after a 401', async () => {
+    const file = join(tempDir('qm-agent-token-'), 'token');
+    writeFileSync(file, 'qmn.old\n');
+    const server = await serve((r) =>
+      r.headers.authorization === 'Bearer qmn.new'
+        ? ok()
+        : { status: 401, body: { error: { code: 'TokenRevoked', message: 'revoked' } } },
+    );
+    const loop = startLoop({
+      apiUrl: server.url,
+      stateFile: stateFile(),
+      // An hour between reports: only the replaced token can explain a second request.
+      intervalMs: 3_600_000,
+      token: async () => readFileSync(file, 'utf8').trim(),
+    });
+    await waitFor(() => server.requests.length === 1, 10_000, 'the start report');
+    writeFileSync(file, 'qmn.new\n');
+    await waitFor(() => server.requests.length === 2, 10_000, 'the report with the new token');
+    await waitFor(() => loop.lines.length >= 2, 10_000, 'its log line');
+    await loop.stop();
+    expect(server.requests.map((r) => r.headers.authorization)).toEqual(['Bearer qmn.old', 'Bearer qmn.new']);
+    expect(loop.lines[1]).toMatch(/status=200 reason=token/);
+  });
+
   it('reports at once when a figure changes, but not for memory jitter below 1 %', async () => {
     const server = await serve(ok);
     let figures = FIGURES;

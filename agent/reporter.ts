@@ -7,7 +7,8 @@ import { nextSeq, readState, writeState } from './state';
 /** What the reporter needs; times in milliseconds. */
 export interface ReporterOptions {
   apiUrl: string;
-  token: string;
+  /** The node token, or where to read it before every report (`--token-file`: replaced without a restart). */
+  token: string | (() => Promise<string>);
   host: string;
   stateFile: string;
   /** Reads the host; called every poll. */
@@ -30,7 +31,7 @@ export interface ReporterOptions {
 }
 
 /** Why a report was sent. */
-export type ReportReason = 'start' | 'interval' | 'change' | 'retry' | 'stale' | 'once';
+export type ReportReason = 'start' | 'interval' | 'change' | 'retry' | 'stale' | 'once' | 'token';
 
 /**
  * Full-jitter backoff (AWS Architecture Blog, "Exponential Backoff and Jitter"):
@@ -99,10 +100,15 @@ export const reportLine = (
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+const readToken = async (source: ReporterOptions['token']): Promise<string> =>
+  typeof source === 'string' ? source : source();
+
 /** One report exchange: seq handling, the state file, the PUT and 409 recovery. */
 class Sender {
   private seq = 0;
   private loaded = false;
+  /** The token the last request carried. */
+  lastToken: string | undefined;
 
   constructor(
     private readonly o: ReporterOptions,
@@ -128,8 +134,16 @@ class Sender {
 
   private async put(figures: Figures): Promise<{ report: Report; result: SendResult }> {
     const report: Report = { ...figures, seq: await this.takeSeq(), reported_at: new Date().toISOString() };
+    let token: string;
+    try {
+      token = await readToken(this.o.token);
+    } catch (e) {
+      // A token file being replaced, or unreadable: nothing sent; retried with backoff like an outage.
+      return { report, result: { kind: 'unavailable', status: 'error', error: `token: ${errorText(e)}` } };
+    }
+    this.lastToken = token;
     const result = await putReport(
-      { apiUrl: this.o.apiUrl, token: this.o.token, timeoutMs: this.o.timeoutMs, signal: this.o.signal },
+      { apiUrl: this.o.apiUrl, token, timeoutMs: this.o.timeoutMs, signal: this.o.signal },
       report,
     );
     return { report, result };
@@ -187,8 +201,16 @@ export const runReporter = async (o: ReporterOptions): Promise<void> => {
   let holdUntil = 0;
   let retryAt: number | undefined;
   let failures = 0;
+  /** The token a 401 refused: a token file that holds another one is sent at once, not an interval later. */
+  let refusedToken: string | undefined;
+  const tokenReplaced = async (): Promise<boolean> => {
+    if (refusedToken === undefined || typeof o.token === 'string') return false;
+    const now = await o.token().catch(() => refusedToken);
+    return now !== refusedToken;
+  };
 
-  const decide = (now: number, figures: Figures): ReportReason | undefined => {
+  const decide = (now: number, figures: Figures, replaced: boolean): ReportReason | undefined => {
+    if (replaced) return 'token';
     if (retryAt !== undefined) return now >= retryAt ? 'retry' : undefined;
     if (now >= dueAt) return lastSent ? 'interval' : 'start';
     if (now >= holdUntil && lastSent && figuresChanged(lastSent, figures)) return 'change';
@@ -202,7 +224,7 @@ export const runReporter = async (o: ReporterOptions): Promise<void> => {
     } catch (e) {
       log(`${stamp()} collect ${fields({ host: o.host, error: errorText(e) })}`);
     }
-    const reason = figures && decide(Date.now(), figures);
+    const reason = figures && decide(Date.now(), figures, await tokenReplaced());
     if (figures && reason) {
       let delay = 0;
       const result = await sender
@@ -218,6 +240,7 @@ export const runReporter = async (o: ReporterOptions): Promise<void> => {
           return { kind: 'unavailable', status: 'error', error: errorText(e) };
         });
       const now = Date.now();
+      refusedToken = result?.kind === 'rejected' && result.status === 401 ? sender.lastToken : undefined;
       if (result?.kind === 'ok') {
         lastSent = figures;
         dueAt = now + intervalMs;

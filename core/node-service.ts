@@ -10,7 +10,16 @@ const busy = (host: string, cause: unknown) =>
     { cause },
   );
 
-import { applyPatch, applyReport, type LedgerPolicy, type NodePatch, type NodeRecord, type Report } from './nodes';
+import { isRevoked, TokenRevokedError } from './auth';
+import {
+  applyPatch,
+  applyReport,
+  type LedgerPolicy,
+  type NodePatch,
+  type NodeRecord,
+  type Report,
+  revokedAt,
+} from './nodes';
 import { type NodeStore, WriteConflictError } from './ports';
 
 /** How many times a write is retried after losing a race to another writer. */
@@ -19,7 +28,9 @@ const MAX_ATTEMPTS = 8;
 /**
  * Upserts a report. The stale check is the write's condition (`seq < :seq`), so
  * two racing reports can never both land; a lost race with a claim or a patch
- * (same seq, newer version) re-reads and tries again.
+ * (same seq, newer version) re-reads and tries again. `tokenIssuedAtMs` (a node
+ * token's issue time) is checked against the node's `tokens_revoked_at`, in the
+ * same conditional write, so a report racing a revoke or a DELETE cannot land.
  */
 export const upsertReport = async (
   store: NodeStore,
@@ -27,9 +38,14 @@ export const upsertReport = async (
   report: Report,
   now: () => number,
   policy: LedgerPolicy,
+  tokenIssuedAtMs?: number,
 ): Promise<NodeRecord> => {
   let current = await store.get(host);
   for (let attempt = 1; ; attempt++) {
+    const revoked = current?.record.tokens_revoked_at;
+    if (tokenIssuedAtMs !== undefined && isRevoked(revoked, tokenIssuedAtMs)) {
+      throw new TokenRevokedError(host, revoked ?? '');
+    }
     // A soft-deleted node accepts any seq on the report that revives it: a host never locks itself out.
     if (current && !current.record.deleted && current.record.seq >= report.seq) {
       throw new StaleReportError(host, report.seq, current.record.seq);
@@ -37,7 +53,10 @@ export const upsertReport = async (
     const id = current ? current.record.id : await store.nextId();
     const record = applyReport(current?.record, report, host, { id, service_id: id }, now(), policy);
     try {
-      await store.put(record, current?.ver, { newerSeq: report.seq });
+      await store.put(record, current?.ver, {
+        newerSeq: report.seq,
+        ...(tokenIssuedAtMs === undefined ? {} : { tokenIssuedAtMs }),
+      });
       return record;
     } catch (e) {
       if (!(e instanceof WriteConflictError)) throw e;
@@ -68,13 +87,18 @@ const modify = async (store: NodeStore, host: string, change: (r: NodeRecord) =>
 export const patchNode = (store: NodeStore, host: string, patch: NodePatch, now: () => number): Promise<NodeRecord> =>
   modify(store, host, (r) => applyPatch(r, patch, now()));
 
-/** Soft delete, as Nova's: `deleted = id`, `deleted_at` set once. */
+/**
+ * Soft delete, as Nova's: `deleted = id`, `deleted_at` set once. Every DELETE also revokes
+ * the host's node tokens issued before it, so an agent left running cannot revive the node;
+ * a token minted after the delete can.
+ */
 export const softDeleteNode = (store: NodeStore, host: string, now: () => number): Promise<NodeRecord> =>
-  modify(store, host, (r) =>
-    r.deleted
-      ? r
-      : { ...r, deleted: r.id, deleted_at: new Date(now()).toISOString(), updated_at: new Date(now()).toISOString() },
-  );
+  modify(store, host, (r) => {
+    const at = now();
+    const revoked = { tokens_revoked_at: revokedAt(r, at) };
+    const iso = new Date(at).toISOString();
+    return r.deleted ? { ...r, ...revoked } : { ...r, ...revoked, deleted: r.id, deleted_at: iso, updated_at: iso };
+  });
 
 /** Reads one node; 404 when absent. */
 export const getNode = async (store: NodeStore, host: string): Promise<NodeRecord> => {

@@ -120,6 +120,10 @@ export const PatchSchema = z
     disabled_reason: z.string().max(255).nullable().optional(),
     availability_zone: z.string().min(1).max(255).nullable().optional(),
     metadata: MetadataPatchSchema.optional(),
+    /** Revokes every node token of the host issued before now (CONTRACT.md "Credentials"); cannot be undone. */
+    revoke_tokens: z
+      .literal(true, { error: 'must be true (a revocation cannot be undone; leave the field out)' })
+      .optional(),
   })
   .refine((p) => Object.keys(p).length > 0, { message: 'at least one field must be set' });
 export type NodePatch = z.infer<typeof PatchSchema>;
@@ -215,6 +219,11 @@ export interface NodeRecord {
   reported_at: string;
   /** The server's clock at report time, ms since the epoch; drives `status`. */
   received_at_ms: number;
+  /**
+   * Node tokens of this host issued before this time (ms precision) answer 401 TokenRevoked:
+   * set by `revoke_tokens` and by DELETE, never moved back; null or absent when never revoked.
+   */
+  tokens_revoked_at?: string | null;
 }
 
 /** A node as the API shows it. */
@@ -318,6 +327,7 @@ export const toNodeView = (r: NodeRecord, nowMs: number, serviceDownTimeS: numbe
     claims,
     announced: listOf(announced),
     released: listOf(released),
+    tokens_revoked_at: r.tokens_revoked_at ?? null,
   };
 };
 
@@ -462,6 +472,8 @@ export const applyReport = (
     seq: report.seq,
     reported_at: report.reported_at,
     received_at_ms: nowMs,
+    // A report (a revival included) never lifts a revocation: the token that sent it was checked against it.
+    tokens_revoked_at: prev?.tokens_revoked_at ?? null,
   };
 };
 
@@ -484,5 +496,12 @@ export const applyPatch = (r: NodeRecord, p: NodePatch, nowMs: number): NodeReco
     disabled_reason: p.disabled_reason === undefined ? r.disabled_reason : p.disabled_reason,
     operator_availability_zone: p.availability_zone === undefined ? r.operator_availability_zone : p.availability_zone,
     metadata,
+    tokens_revoked_at: p.revoke_tokens ? revokedAt(r, nowMs) : (r.tokens_revoked_at ?? null),
   };
+};
+
+/** The revocation time a revoke (or DELETE) at `nowMs` leaves: never earlier than one already stored. */
+export const revokedAt = (r: Pick<NodeRecord, 'tokens_revoked_at'>, nowMs: number): string => {
+  const now = new Date(nowMs).toISOString();
+  return r.tokens_revoked_at && r.tokens_revoked_at > now ? r.tokens_revoked_at : now;
 };

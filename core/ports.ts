@@ -43,11 +43,16 @@ export interface NodeStore {
   /** Allocates the next integer id (Nova's autoincrement `compute_nodes.id`). */
   nextId(): Promise<number>;
   /**
-   * Writes `record` iff the item is still at `expectedVer` (undefined: absent)
-   * and, when `newerSeq` is set, its stored seq is below it; throws
-   * WriteConflictError otherwise. Returns the new version.
+   * Writes `record` iff the item is still at `expectedVer` (undefined: absent),
+   * when `newerSeq` is set its stored seq is below it, and when `tokenIssuedAtMs`
+   * is set no `tokens_revoked_at` after it is stored; throws WriteConflictError
+   * otherwise. Returns the new version.
    */
-  put(record: NodeRecord, expectedVer: number | undefined, opts?: { newerSeq?: number }): Promise<number>;
+  put(
+    record: NodeRecord,
+    expectedVer: number | undefined,
+    opts?: { newerSeq?: number; tokenIssuedAtMs?: number },
+  ): Promise<number>;
 }
 
 /** The claims of one request on one host, and the bounds that make them safe. */

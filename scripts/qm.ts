@@ -1,7 +1,9 @@
 /**
- * `npx qm token node <host>` / `npx qm token operator`: print a bearer token.
- * The secret: QM_SECRET, else the SSM parameter given by --ssm-parameter (a
- * deployed stage), else the local stack's documented development secret.
+ * `npx qm token node <host> [--ttl D]` / `npx qm token operator [--ttl D]`: print a
+ * bearer token that expires after D (default 90d / 12h). The secret: QM_SECRET,
+ * else the SSM parameter given by --ssm-parameter (a deployed stage), else the
+ * local stack's documented development secret.
+ * `npx qm token revoke <host>`: PATCH /nodes/<host> {"revoke_tokens": true}.
  *
  * `npx qm dlq list`: the messages the notify function parked in its
  * dead-letter queue, read without consuming them.
@@ -10,7 +12,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { Command } from 'commander';
 import { DEV_SECRET } from '../adapters/config';
 import { type DeadLetter, SqsDeadLetters } from '../adapters/sqs/dead-letters';
-import { nodeToken, operatorToken } from '../core/auth';
+import { DEFAULT_TTL_S, nodeToken, operatorToken, parseDuration } from '../core/auth';
 import { HOST_PATTERN } from '../core/schema';
 
 const secretFrom = async (opts: { ssmParameter?: string; region?: string }): Promise<string> => {
@@ -31,18 +33,75 @@ const token = program
   .description('print a bearer token')
   .option('--ssm-parameter <name>', 'read the secret from this SSM SecureString (e.g. /quartermaster/prod/secret)')
   .option('--region <region>', 'AWS region of the SSM parameter');
+const ttlOf = (text: string | undefined, kind: keyof typeof DEFAULT_TTL_S): number => {
+  if (text === undefined) return DEFAULT_TTL_S[kind];
+  try {
+    return parseDuration(text);
+  } catch (e) {
+    program.error(`qm: --ttl: ${(e as Error).message.replace(/^ttl: /, '')}`, { exitCode: 2 });
+  }
+};
 token
   .command('node <host>')
   .description("a node token: authorizes only PUT /nodes/<host> (the agent's report)")
-  .action(async (host: string) => {
+  .option('--ttl <duration>', 'lifetime: 30s, 15m, 12h, 90d … (default 90d, at most 366d)')
+  .action(async (host: string, opts: { ttl?: string }) => {
     if (!HOST_PATTERN.test(host)) program.error(`qm: ${host} is not a hostname`, { exitCode: 2 });
-    console.log(nodeToken(await secretFrom(token.opts()), host));
+    const ttlS = ttlOf(opts.ttl, 'node');
+    console.log(nodeToken(await secretFrom(token.opts()), host, { nowMs: Date.now(), ttlS }));
   });
 token
   .command('operator')
-  .description('the operator token: authorizes every route')
-  .action(async () => {
-    console.log(operatorToken(await secretFrom(token.opts())));
+  .description('an operator token: authorizes every route')
+  .option('--ttl <duration>', 'lifetime: 30s, 15m, 12h, 90d … (default 12h, at most 366d)')
+  .action(async (opts: { ttl?: string }) => {
+    const ttlS = ttlOf(opts.ttl, 'operator');
+    console.log(operatorToken(await secretFrom(token.opts()), { nowMs: Date.now(), ttlS }));
+  });
+token
+  .command('revoke <host>')
+  .description('revoke every node token of <host> issued before now (PATCH /nodes/<host> {"revoke_tokens": true})')
+  .option('--api-url <url>', 'the API (default: $QM_API_URL, else http://localhost:3000/dev)')
+  .option('--token <token>', 'an operator token (default: $QM_TOKEN, else one from the secret, as `qm token operator`)')
+  .option('--json', "print the API's JSON (the node)")
+  .action(async (host: string, opts: { apiUrl?: string; token?: string; json?: boolean }) => {
+    if (!HOST_PATTERN.test(host)) program.error(`qm: ${host} is not a hostname`, { exitCode: 2 });
+    const apiUrl = (opts.apiUrl || process.env.QM_API_URL || 'http://localhost:3000/dev').replace(/\/+$/, '');
+    // A default token lives just long enough for this one call.
+    const bearerToken =
+      opts.token ||
+      process.env.QM_TOKEN ||
+      operatorToken(await secretFrom(token.opts()), { nowMs: Date.now(), ttlS: 300 });
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(`${apiUrl}/nodes/${encodeURIComponent(host)}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${bearerToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ revoke_tokens: true }),
+        signal: AbortSignal.timeout(30_000),
+      });
+      text = await res.text();
+    } catch (e) {
+      program.error(`qm: cannot reach ${apiUrl}: ${(e as Error).message}`, { exitCode: 3 });
+    }
+    let body: { tokens_revoked_at?: string; error?: { code?: string; message?: string } } = {};
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = {};
+    }
+    if (opts.json) console.log(JSON.stringify(body, null, 2));
+    if (!res.ok) {
+      const why = body.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${res.status}`;
+      program.error(`qm: the API refused: ${why}`, { exitCode: res.status >= 500 ? 3 : 1 });
+    }
+    if (!opts.json) {
+      console.log(
+        `revoked: node tokens for ${host} issued before ${body.tokens_revoked_at} answer 401 TokenRevoked; ` +
+          `mint a new one with: npx qm token node ${host}`,
+      );
+    }
   });
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);

@@ -29,7 +29,7 @@ const agent: ChildProcess = spawn(
     '--api-url',
     stack.baseUrl,
     '--token',
-    nodeToken(options.secret, host),
+    nodeToken(options.secret, host, { nowMs: Date.now() }),
     '--host',
     host,
     '--interval',

@@ -13,7 +13,7 @@ export type StackInfo = Pick<
   | 'nodesTable'
   | 'eventsTable'
   | 'operatorToken'
-> & { secret: string };
+> & { secret: string; previousSecret: string };
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -38,6 +38,8 @@ export const testPorts = (base: { httpPort: number; snsPort: number; dynamodbPor
 };
 export const TEST_PORTS = testPorts({ httpPort: 3300, snsPort: 4302, dynamodbPort: 8300, sqsPort: 9624 });
 export const TEST_SECRET = 'quartermaster-test-secret';
+/** The test stack runs as if just rotated: tokens of this secret keep working (QM_SECRET_PREVIOUS). */
+export const TEST_PREVIOUS_SECRET = 'quartermaster-test-previous-secret';
 
 let stack: Stack | undefined;
 
@@ -47,6 +49,7 @@ export default async function setup(project: TestProject) {
     stage: 'test',
     ...TEST_PORTS,
     secret: TEST_SECRET,
+    previousSecret: TEST_PREVIOUS_SECRET,
     buildDir: '.esbuild-test',
   });
   console.log(`local stack up in ${Date.now() - t0} ms at ${stack.baseUrl}`);
@@ -61,6 +64,7 @@ export default async function setup(project: TestProject) {
     eventsTable: stack.eventsTable,
     operatorToken: stack.operatorToken,
     secret: TEST_SECRET,
+    previousSecret: TEST_PREVIOUS_SECRET,
   });
   return async () => {
     await stack?.stop();

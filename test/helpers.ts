@@ -30,7 +30,7 @@ export const call = async <T = Record<string, unknown>>(
   return { status: r.status, body: (text ? JSON.parse(text) : {}) as T };
 };
 
-export const tokenFor = (host: string) => nodeToken(stack().secret, host);
+export const tokenFor = (host: string) => nodeToken(stack().secret, host, { nowMs: Date.now() });
 
 let unique = 0;
 /** A host name no other test uses. */

@@ -47,7 +47,13 @@ const send = async (route: string, method: string, path: string, body?: unknown,
 
 let seq = 1;
 const reportOnce = () =>
-  send('PUT /nodes/{host}', 'PUT', `/nodes/${HOST}`, makeReport(HOST, { seq: ++seq }), nodeToken(SECRET, HOST));
+  send(
+    'PUT /nodes/{host}',
+    'PUT',
+    `/nodes/${HOST}`,
+    makeReport(HOST, { seq: ++seq }),
+    nodeToken(SECRET, HOST, { nowMs: Date.now() }),
+  );
 const requests = () => [
   reportOnce(),
   send('GET /nodes', 'GET', '/nodes'),

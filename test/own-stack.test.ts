@@ -57,7 +57,7 @@ describe('on a stack of its own', () => {
         '--api-url',
         stack.baseUrl,
         '--token',
-        nodeToken(SECRET, HOST),
+        nodeToken(SECRET, HOST, { nowMs: Date.now() }),
         '--host',
         HOST,
         '--interval',
@@ -99,7 +99,7 @@ describe('on a stack of its own', () => {
     const reportAs = (seq: number) =>
       fetch(`${stack.baseUrl}/nodes/${host}`, {
         method: 'PUT',
-        headers: headers(nodeToken(SECRET, host)),
+        headers: headers(nodeToken(SECRET, host, { nowMs: Date.now() })),
         body: JSON.stringify({
           hypervisor_hostname: host,
           hypervisor_type: 'QEMU',

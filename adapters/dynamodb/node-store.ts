@@ -68,7 +68,11 @@ export class DynamoNodeStore implements NodeStore {
     return Number(out.Attributes?.next_id);
   }
 
-  async put(record: NodeRecord, expectedVer: number | undefined, opts: { newerSeq?: number } = {}): Promise<number> {
+  async put(
+    record: NodeRecord,
+    expectedVer: number | undefined,
+    opts: { newerSeq?: number; tokenIssuedAtMs?: number } = {},
+  ): Promise<number> {
     const ver = (expectedVer ?? 0) + 1;
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};
@@ -87,6 +91,13 @@ export class DynamoNodeStore implements NodeStore {
         names['#deleted'] = 'deleted';
         values[':seq'] = opts.newerSeq;
         values[':live'] = 0;
+      }
+      if (opts.tokenIssuedAtMs !== undefined) {
+        // Revoked iff issued before tokens_revoked_at; ISO strings of one format compare as their times.
+        condition += ' AND (attribute_not_exists(#rev) OR attribute_type(#rev, :null) OR #rev <= :iat)';
+        names['#rev'] = 'tokens_revoked_at';
+        values[':null'] = 'NULL';
+        values[':iat'] = new Date(opts.tokenIssuedAtMs).toISOString();
       }
     }
     try {

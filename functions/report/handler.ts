@@ -1,18 +1,19 @@
 import { readConfig } from '../../adapters/config';
 import { documentClient } from '../../adapters/dynamodb/client';
 import { DynamoNodeStore } from '../../adapters/dynamodb/node-store';
-import { loadSecret } from '../../adapters/secret';
+import { loadKeyring } from '../../adapters/secret';
 import { ValidationError } from '../../core/errors';
 import { getNode, patchNode, softDeleteNode, upsertReport } from '../../core/node-service';
 import { ListQuerySchema, PatchSchema, ReportSchema, toNodeView } from '../../core/nodes';
 import { HOST_PATTERN, parseJsonBody, parseWith } from '../../core/schema';
 import { decodeCursor, encodeCursor } from '../shared/cursor';
-import { httpHandler, type Request } from '../shared/http';
+import { httpHandler, logger, type Request } from '../shared/http';
 
 // Cold start: config is validated once; a broken one fails here, loudly.
 const config = readConfig();
-// A deployed stage reads the token secret from SSM here, at cold start, and does not start without it.
-const secret = await loadSecret(config);
+// A deployed stage reads the token secrets (current and previous) from SSM here, at cold start, and does
+// not start without them; they are reread every few minutes, so a rotation needs no redeploy.
+const keys = await loadKeyring(config, (e) => logger.warn('token secret refresh failed', { error: e as Error }));
 const store = new DynamoNodeStore(documentClient(config.region, config.dynamodbEndpoint), config.nodesTable);
 const now = () => Date.now();
 const ledgerPolicy = { claimTtlS: config.claimTtlS, windowS: config.idempotencyTtlS };
@@ -28,7 +29,7 @@ const body = (req: Request): unknown => parseJsonBody(req.event.body, req.event.
 
 /** The report function: the node routes of CONTRACT.md "Compute nodes". */
 export const handler = httpHandler(
-  () => secret,
+  () => keys(),
   [
     {
       key: 'PUT /nodes/{host}',
@@ -39,7 +40,9 @@ export const handler = httpHandler(
         if (report.hypervisor_hostname !== host) {
           throw new ValidationError('hypervisor_hostname', `must equal the host in the path (${host})`);
         }
-        return { status: 200, body: view(await upsertReport(store, host, report, now, ledgerPolicy)) };
+        // A node token is checked against the host's revocation; the operator's is not a node's.
+        const issuedAt = req.principal.kind === 'node' ? req.principal.issuedAtMs : undefined;
+        return { status: 200, body: view(await upsertReport(store, host, report, now, ledgerPolicy, issuedAt)) };
       },
     },
     {

@@ -2,23 +2,24 @@ import { randomUUID } from 'node:crypto';
 import { readConfig } from '../../adapters/config';
 import { makeScheduleDeps } from '../../adapters/schedule-deps';
 import { readSchedulerOptions } from '../../adapters/scheduler-config';
-import { loadSecret } from '../../adapters/secret';
+import { loadKeyring } from '../../adapters/secret';
 import { ValidationError } from '../../core/errors';
 import { readDecision, scheduleRequest } from '../../core/schedule-service';
 import { ScheduleRequestSchema } from '../../core/scheduler/request';
 import { parseJsonBody, parseWith } from '../../core/schema';
-import { httpHandler } from '../shared/http';
+import { httpHandler, logger } from '../shared/http';
 
 // Cold start: config and scheduler options are validated once; a bad one fails here.
 const config = readConfig();
-// A deployed stage reads the token secret from SSM here, at cold start, and does not start without it.
-const secret = await loadSecret(config);
+// A deployed stage reads the token secrets (current and previous) from SSM here, at cold start, and does
+// not start without them; they are reread every few minutes, so a rotation needs no redeploy.
+const keys = await loadKeyring(config, (e) => logger.warn('token secret refresh failed', { error: e as Error }));
 const deps = makeScheduleDeps(config, readSchedulerOptions());
 const DECISION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The schedule function: CONTRACT.md "Scheduling". */
 export const handler = httpHandler(
-  () => secret,
+  () => keys(),
   [
     {
       key: 'POST /schedule',

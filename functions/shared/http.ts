@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { bearer, type Principal, verifyToken } from '../../core/auth';
-import { ForbiddenError, QmError, RouteNotFoundError, UnauthorizedError, ValidationError } from '../../core/errors';
+import { authenticate, bearer, type Keyring, type Principal } from '../../core/auth';
+import { ForbiddenError, QmError, RouteNotFoundError, ValidationError } from '../../core/errors';
 
 export const logger = new Logger({ serviceName: 'quartermaster' });
 
@@ -61,18 +61,17 @@ export const errorMiddleware = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewa
 });
 
 /**
- * Builds an API Gateway handler from routes: authenticates the bearer token,
- * checks the principal's scope (a node token: only its own host's PUT), runs
- * the route, and maps errors.
+ * Builds an API Gateway handler from routes: authenticates the bearer token
+ * against `keys` (current and previous secret) at `now`, checks the principal's
+ * scope (a node token: only its own host's PUT), runs the route, and maps errors.
  */
-export const httpHandler = (secret: () => string, routes: Route[]) => {
+export const httpHandler = (keys: () => Keyring | Promise<Keyring>, routes: Route[], now: () => number = Date.now) => {
   const byKey = new Map(routes.map((r) => [r.key, r]));
   const base = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const route = byKey.get(`${event.httpMethod} ${event.resource}`);
     // Unknown paths reach the catch-all routes (serverless.yml `{proxy+}`, `/`): 404 before any token check.
     if (!route) throw new RouteNotFoundError(event.httpMethod, event.path);
-    const principal = verifyToken(secret(), bearer(event.headers));
-    if (!principal) throw new UnauthorizedError();
+    const principal = authenticate(await keys(), bearer(event.headers), now());
     const params = Object.fromEntries(
       Object.entries(event.pathParameters ?? {}).map(([k, v]) => {
         try {

@@ -17,6 +17,8 @@ export interface StackOptions {
   sqsPort: number;
   lambdaPort: number;
   secret: string;
+  /** The secret before a rotation: tokens it signed keep verifying (QM_SECRET_PREVIOUS). */
+  previousSecret?: string;
   /** Where esbuild writes the bundles (one per stack, so two stacks do not fight over it). */
   buildDir: string;
   /** Extra env for the functions (e.g. a short service_down_time in tests). */
@@ -66,6 +68,7 @@ export const stackOptionsFromEnv = (env = process.env): StackOptions => {
     sqsPort: num('QM_SQS_PORT', 9324),
     lambdaPort: num('QM_LAMBDA_PORT', httpPort + 2),
     secret: env.QM_SECRET || DEV_SECRET,
+    ...(env.QM_SECRET_PREVIOUS ? { previousSecret: env.QM_SECRET_PREVIOUS } : {}),
     buildDir: env.QM_BUILD_DIR ?? (httpPort === 3000 ? '.esbuild' : `.esbuild-${httpPort}`),
   };
 };
@@ -158,6 +161,7 @@ export const startStack = async (o: StackOptions): Promise<Stack> => {
       QM_EVENTS_TABLE: eventsTable,
       QM_DYNAMODB_ENDPOINT: dynamodbUrl,
       QM_SECRET: o.secret,
+      ...(o.previousSecret ? { QM_SECRET_PREVIOUS: o.previousSecret } : {}),
       QM_SQS_ENDPOINT: sqs.url,
       QM_DLQ_URL: dlqUrl,
       // serverless-offline listens behind the local gateway (scripts/lib/gateway.ts), which owns httpPort.
@@ -202,7 +206,8 @@ export const startStack = async (o: StackOptions): Promise<Stack> => {
       dlqUrl,
       nodesTable,
       eventsTable,
-      operatorToken: operatorToken(o.secret),
+      // Minted at start with the operator default (12 h): it outlives a test run; `npx qm token operator` mints another.
+      operatorToken: operatorToken(o.secret, { nowMs: Date.now() }),
       env,
       stopApi: async () => {
         await gateway?.close();
