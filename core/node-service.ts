@@ -11,7 +11,7 @@ const busy = (host: string, cause: unknown) =>
   );
 
 import { applyPatch, applyReport, type LedgerPolicy, type NodePatch, type NodeRecord, type Report } from './nodes';
-import { type NodeStore, WriteConflictError } from './ports';
+import { type GroupMembership, type NodeStore, WriteConflictError } from './ports';
 
 /** How many times a write is retried after losing a race to another writer. */
 const MAX_ATTEMPTS = 8;
@@ -27,6 +27,7 @@ export const upsertReport = async (
   report: Report,
   now: () => number,
   policy: LedgerPolicy,
+  groups?: GroupMembership,
 ): Promise<NodeRecord> => {
   let current = await store.get(host);
   for (let attempt = 1; ; attempt++) {
@@ -35,6 +36,12 @@ export const upsertReport = async (
     const record = applyReport(current?.record, report, host, { id, service_id: id }, now(), policy);
     try {
       await store.put(record, current?.ver, { newerSeq: report.seq });
+      // Rule 7: a claim the report dropped without listing its instance was reaped; it leaves its group.
+      const listed = new Set((report.instances ?? []).map((i) => i.uuid.toLowerCase()));
+      const reaped = Object.values(current?.record.claims ?? {}).filter(
+        (c) => !Object.hasOwn(record.claims, c.instance_uuid) && !listed.has(c.instance_uuid),
+      );
+      if (groups && reaped.length > 0) await groups.reaped(host, reaped);
       return record;
     } catch (e) {
       if (!(e instanceof WriteConflictError)) throw e;

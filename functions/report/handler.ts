@@ -1,5 +1,6 @@
 import { readConfig } from '../../adapters/config';
 import { documentClient } from '../../adapters/dynamodb/client';
+import { DynamoGroupMembership } from '../../adapters/dynamodb/group-membership';
 import { DynamoNodeStore } from '../../adapters/dynamodb/node-store';
 import { loadSecret } from '../../adapters/secret';
 import { ValidationError } from '../../core/errors';
@@ -12,7 +13,12 @@ import { httpHandler, type Request } from '../shared/http';
 const config = readConfig();
 // A deployed stage reads the token secret from SSM here, at cold start, and does not start without it.
 const secret = await loadSecret(config);
-const store = new DynamoNodeStore(documentClient(config.region, config.dynamodbEndpoint), config.nodesTable);
+const db = documentClient(config.region, config.dynamodbEndpoint);
+const store = new DynamoNodeStore(db, config.nodesTable);
+// Rule 7: claims a report reaps leave their server groups.
+const groups = config.decisionsTable
+  ? new DynamoGroupMembership(db, config.nodesTable, config.decisionsTable)
+  : undefined;
 const now = () => Date.now();
 const ledgerPolicy = { claimTtlS: config.claimTtlS, windowS: config.idempotencyTtlS };
 const view = (r: Parameters<typeof toNodeView>[0]) => toNodeView(r, now(), config.serviceDownTimeS);
@@ -38,7 +44,7 @@ export const handler = httpHandler(
         if (report.hypervisor_hostname !== host) {
           throw new ValidationError('hypervisor_hostname', `must equal the host in the path (${host})`);
         }
-        return { status: 200, body: view(await upsertReport(store, host, report, now, ledgerPolicy)) };
+        return { status: 200, body: view(await upsertReport(store, host, report, now, ledgerPolicy, groups)) };
       },
     },
     {
