@@ -24,5 +24,6 @@ export const makeScheduleDeps = (config: Config, opts: ResolvedOptions): Schedul
     now: Date.now,
     rng: Math.random,
     newId: randomUUID,
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
   };
 };

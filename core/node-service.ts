@@ -20,7 +20,7 @@ import {
   type Report,
   revokedAt,
 } from './nodes';
-import { type NodeStore, WriteConflictError } from './ports';
+import { type GroupMembership, type NodeStore, WriteConflictError } from './ports';
 
 /** How many times a write is retried after losing a race to another writer. */
 const MAX_ATTEMPTS = 8;
@@ -39,6 +39,7 @@ export const upsertReport = async (
   now: () => number,
   policy: LedgerPolicy,
   tokenIssuedAtMs?: number,
+  groups?: GroupMembership,
 ): Promise<NodeRecord> => {
   let current = await store.get(host);
   for (let attempt = 1; ; attempt++) {
@@ -57,6 +58,12 @@ export const upsertReport = async (
         newerSeq: report.seq,
         ...(tokenIssuedAtMs === undefined ? {} : { tokenIssuedAtMs }),
       });
+      // Rule 7: a claim the report dropped without listing its instance was reaped; it leaves its group.
+      const listed = new Set((report.instances ?? []).map((i) => i.uuid.toLowerCase()));
+      const reaped = Object.values(current?.record.claims ?? {}).filter(
+        (c) => !Object.hasOwn(record.claims, c.instance_uuid) && !listed.has(c.instance_uuid),
+      );
+      if (groups && reaped.length > 0) await groups.reaped(host, reaped);
       return record;
     } catch (e) {
       if (!(e instanceof WriteConflictError)) throw e;

@@ -55,6 +55,21 @@ export interface NodeStore {
   ): Promise<number>;
 }
 
+/**
+ * Where an instance uuid's claim is (contract rule 6): the pointer the store keeps
+ * per uuid, written with the claim. `decision_id` is the pointer's identity, which
+ * a later move of the claim is conditioned on.
+ */
+export interface InstanceClaimRef extends Resources {
+  instance_uuid: string;
+  host: string;
+  /** The claim's identity on its node: a move removes the claim only if it is still this one. */
+  claimed_at: string;
+  /** The decision that wrote the pointer; absent for a claim found on a node without a pointer. */
+  decision_id?: string;
+  group?: string;
+}
+
 /** The claims of one request on one host, and the bounds that make them safe. */
 export interface HostClaim {
   host: string;
@@ -66,22 +81,61 @@ export interface HostClaim {
   /** The claimed_* sums may be at most these before adding `add` (capacity × ratio − used − need). */
   maxClaimedBefore: Resources;
   add: Resources;
+  /** New claims; empty for a host that only gives up claims (`releases`). */
   claims: Claim[];
+  /**
+   * Earlier claims of this request's instances that leave this host in the same write
+   * (rule 6: a claim moves, or is replaced in place); each only if it is still there.
+   */
+  releases?: InstanceClaimRef[];
 }
 
-/** The server-group step of a claim: checked and recorded in the same transaction. */
+/** A server group's members, by host (contract rule 7), as stored. */
+export interface GroupState {
+  policy?: 'affinity' | 'anti-affinity';
+  /** Member uuids per host. */
+  hosts: Map<string, Set<string>>;
+  members: number;
+  /** Bumped by every write of the group: a move into an affinity group is conditioned on it. */
+  ver: number;
+}
+
+/**
+ * The server-group step of a claim: checked and recorded in the same transaction.
+ * `joins` and `leaves` are by host; `before` is the group as it was read.
+ */
 export interface GroupClaim {
   group: string;
   policy: 'affinity' | 'anti-affinity';
+  /** The hosts picked (affinity: one). */
   hosts: string[];
-  instanceUuids: string[];
+  joins: Map<string, string[]>;
+  /** Members of this request that move off a host of the group (rule 6 moved their claims). */
+  leaves: Map<string, string[]>;
+  before: GroupState;
+  /** At most this many members after the write. */
+  maxMembers: number;
 }
 
-/** The outcome of an atomic claim: all of it, or none and which hosts (or the group) refused. */
+/** The outcome of an atomic claim: all of it, or none and which hosts (or the group, or a pointer) refused. */
 /** `stored`: the claimed nodes as the write left them, when the store can tell (a single UpdateItem can). */
 export type ClaimOutcome =
   | { ok: true; stored?: StoredNode[] }
-  | { ok: false; conflictHosts: string[]; groupConflict: boolean };
+  | { ok: false; conflictHosts: string[]; groupConflict: boolean; pointerConflict?: boolean };
+
+/**
+ * The pointers a claim writes (rule 6): one per instance uuid, each conditioned on
+ * the value it was read at (`expected`: the decision id, `null` = absent). Without
+ * `expected` (uuids the server made up, which nobody else knows yet) the pointers
+ * are written after the claim, with its decision.
+ */
+export interface PointerWrite {
+  decisionId: string;
+  refs: InstanceClaimRef[];
+  expected?: Map<string, string | null>;
+  /** Seconds an ungrouped pointer outlives its write; a group member's lives until it leaves. */
+  ttlS: number;
+}
 
 /** Storage the scheduler uses; exactly one implementation (adapters/dynamodb). */
 export interface FleetStore {
@@ -90,18 +144,34 @@ export interface FleetStore {
   /** Nodes written at or after `sinceMs` (server time). */
   changedSince(sinceMs: number): Promise<StoredNode[]>;
   get(host: string): Promise<StoredNode | undefined>;
-  /** The hosts that hold members of a server group. */
-  groupHosts(group: string): Promise<string[]>;
+  /** A server group's members by host; an empty state for a group nobody used yet. */
+  group(group: string): Promise<GroupState>;
+  /** `uuid` leaves `group`'s members on `host`, if it is one (idempotent). */
+  leaveGroup(group: string, host: string, uuid: string, nowMs: number): Promise<void>;
+  /** The pointers of these instance uuids, where they exist (one consistent read). */
+  instanceClaims(uuids: readonly string[]): Promise<Map<string, InstanceClaimRef>>;
   /**
    * Claims all or nothing, in one transaction — with the decision record, so a
-   * decision is stored exactly when its claims land.
+   * decision is stored exactly when its claims land — and the uuids' pointers.
    */
   claim(
     hostClaims: HostClaim[],
     group: GroupClaim | undefined,
     nowMs: number,
     record?: DecisionWrite,
+    pointers?: PointerWrite,
   ): Promise<ClaimOutcome>;
+}
+
+/**
+ * Server-group membership as instances leave (contract rule 7): what notify and
+ * the report path call; each call is idempotent, so a retried message is safe.
+ */
+export interface GroupMembership {
+  /** `uuid` was deleted or failed on `host`: it leaves its server group, if it is a member there. */
+  left(host: string, uuid: string): Promise<void>;
+  /** A report reaped these claims (expired, or confirmed and never listed): each leaves its group. */
+  reaped(host: string, claims: readonly Claim[]): Promise<void>;
 }
 
 /** A decision to store beside a claim. */

@@ -6,7 +6,17 @@
  */
 import { NotFoundError, QmError } from './errors';
 import { type Claim, claimedTotals } from './nodes';
-import type { ClaimOutcome, DecisionStore, FleetStore, GroupClaim, HostClaim, Resources, StoredNode } from './ports';
+import type {
+  ClaimOutcome,
+  DecisionStore,
+  FleetStore,
+  GroupClaim,
+  GroupState,
+  HostClaim,
+  InstanceClaimRef,
+  Resources,
+  StoredNode,
+} from './ports';
 import { hostStateFromNode } from './scheduler/host-state';
 import { signatureOf } from './scheduler/instance-signature';
 import type { ResolvedOptions } from './scheduler/options';
@@ -38,7 +48,15 @@ export interface ScheduleDeps {
   now: () => number;
   rng: () => number;
   newId: () => string;
+  /** Waits before a retry that lost a race for an instance's pointer (jittered by `rng`). */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/**
+ * Members one server group may have (its item's size bound): ten times Nova's default
+ * `server_group_members` quota. A request that would pass it is a 409 ServerGroupFull.
+ */
+export const MAX_GROUP_MEMBERS = 100;
 
 export interface ScheduleResult {
   decision_id: string;
@@ -155,10 +173,20 @@ export const hostClaimsOf = (
   });
 };
 
-/** Marks the hosts that hold members of the request's group (from the group item) in the host states. */
-const markGroupHosts = (states: HostState[], group: string | undefined, hosts: string[]): void => {
-  if (!group || hosts.length === 0) return;
-  const set = new Set(hosts);
+/**
+ * Marks the hosts that hold members of the request's group (from the group item) in the host
+ * states. The request's own instances do not count: their claims move with this request (rule 6).
+ */
+const markGroupHosts = (
+  states: HostState[],
+  group: string | undefined,
+  state: GroupState,
+  own: ReadonlySet<string>,
+): void => {
+  if (!group || state.hosts.size === 0) return;
+  const set = new Set<string>();
+  for (const [host, members] of state.hosts) if ([...members].some((u) => !own.has(u))) set.add(host);
+  if (set.size === 0) return;
   for (let i = 0; i < states.length; i++) {
     const h = states[i] as HostState;
     if (!set.has(h.host)) continue;
@@ -215,18 +243,42 @@ export const scheduleRequest = async (
   };
   let itemsRead = 0;
   const lost: string[] = [];
+  // Uuids the client gave may hold claims already (rule 6); ones made up here cannot.
+  const clientUuids = !needsInstanceUuids(req);
+  const own = new Set(spec.instance_uuids);
+  /**
+   * Nodes read consistently after the last lost race, and the pointers that attempt read before
+   * it: a node read then may say that the claim such a pointer names is gone.
+   */
+  let fresh = new Map<string, StoredNode | undefined>();
+  let readBefore = new Map<string, InstanceClaimRef>();
+  let pointerRaces = 0;
 
   for (let attempt = 1; ; attempt++) {
     // A dry run answers "what would happen now": it always reads what changed.
     const fleet = await timed('refresh_ms', () => deps.fleet.refresh({ fresh: req.dry_run || attempt > 1 }));
     itemsRead += fleet.itemsRead;
-    const groupHosts = group && policy ? await timed('refresh_ms', () => deps.store.groupHosts(group)) : [];
+    const groupState = group && policy ? await timed('refresh_ms', () => deps.store.group(group)) : NO_GROUP;
     if (group && policy) itemsRead += 1;
+    const pointers = clientUuids
+      ? await timed('refresh_ms', () => deps.store.instanceClaims(spec.instance_uuids))
+      : new Map<string, InstanceClaimRef>();
+    if (clientUuids) itemsRead += spec.instance_uuids.length;
+    const earlier = earlierClaims(spec.instance_uuids, pointers, readBefore, fresh);
+    if (group && policy) checkGroup(group, policy, groupState, own, spec.instance_uuids.length);
     const now = deps.now();
     const states: HostState[] = [];
     await timed('build_ms', () => {
-      for (const n of fleet.nodes) states.push(deps.hostStates.stateOf(n, now));
-      markGroupHosts(states, group, groupHosts);
+      for (const n of fleet.nodes) {
+        const mine = earlier.filter((r) => r.host === n.record.host && n.record.claims[r.instance_uuid]);
+        // Placement replaces a consumer's allocations: the host is judged without the claims that move.
+        states.push(
+          mine.length === 0
+            ? deps.hostStates.stateOf(n, now)
+            : hostStateFromNode({ ...n.record, claims: without(n.record.claims, mine) }, deps.opts, now),
+        );
+      }
+      markGroupHosts(states, group, groupState, own);
     });
     // A dry run returns every survivor's breakdown; a stored decision keeps the best rankingLimit.
     const rankingLimit = req.dry_run || deps.rankingLimit === 0 ? undefined : deps.rankingLimit;
@@ -270,10 +322,13 @@ export const scheduleRequest = async (
       if (pickedNames.has(n.record.host)) picked.set(n.record.host, { state: states[i] as HostState, stored: n });
     });
     const hostClaims = hostClaimsOf(decision, spec, picked, now, deps.opts.claim_ttl);
+    for (const r of earlier) {
+      const hc = hostClaims.find((c) => c.host === r.host);
+      if (hc) hc.releases = [...(hc.releases ?? []), r];
+      else hostClaims.push({ host: r.host, baseline: 0, maxClaimedBefore: ZERO, add: ZERO, claims: [], releases: [r] });
+    }
     const groupClaim: GroupClaim | undefined =
-      group && policy
-        ? { group, policy, hosts: hostClaims.map((c) => c.host), instanceUuids: [...spec.instance_uuids] }
-        : undefined;
+      group && policy ? groupClaimOf(group, policy, decision, groupState) : undefined;
     const claims = hostClaims.flatMap((c) => c.claims);
     // The decision is stored when the claims land: in their transaction, or right after a single-host UpdateItem.
     const record = {
@@ -281,8 +336,23 @@ export const scheduleRequest = async (
       decision: decisionRecord(id, req, spec, decision, { ...meta(), claims }),
       ttlS: deps.decisionTtlS,
     };
-    const outcome: ClaimOutcome = await timed('claim_ms', () => deps.store.claim(hostClaims, groupClaim, now, record));
+    const pointerWrite = {
+      decisionId: id,
+      refs: claims.map((c) => ({ ...c, host: hostOf(decision, c.instance_uuid), decision_id: id })),
+      ...(clientUuids
+        ? { expected: new Map(spec.instance_uuids.map((u) => [u, pointers.get(u)?.decision_id ?? null])) }
+        : {}),
+      ttlS: deps.decisionTtlS,
+    };
+    const outcome: ClaimOutcome = await timed('claim_ms', () =>
+      deps.store.claim(hostClaims, groupClaim, now, record, pointerWrite),
+    );
     if (outcome.ok) {
+      // A claim that moved out of another group leaves it (its own group's move was in the transaction).
+      for (const r of earlier) {
+        if (r.group !== undefined && r.group !== group)
+          await deps.store.leaveGroup(r.group, r.host, r.instance_uuid, now);
+      }
       // Our own claims, so the next request of this container sees them without a read.
       if (outcome.stored) for (const n of outcome.stored) deps.fleet.update(n);
       else deps.fleet.invalidate();
@@ -297,26 +367,124 @@ export const scheduleRequest = async (
     }
     lost.push(...outcome.conflictHosts);
     // Re-read the hosts we lost on, so the next pass sees them as they are now.
-    const fresh = await timed('refresh_ms', () => Promise.all(outcome.conflictHosts.map((h) => deps.store.get(h))));
-    itemsRead += fresh.length;
-    for (const n of fresh) if (n) deps.fleet.update(n);
-    const taken = spec.instance_uuids.filter((u) => fresh.some((n) => n && Object.hasOwn(n.record.claims, u)));
-    if (taken.length > 0) {
-      throw new QmError(409, 'InstanceAlreadyClaimed', `instance ${taken.join(', ')} already holds a claim`, {
-        instance_uuids: taken,
-      });
+    const reread = await timed('refresh_ms', () => Promise.all(outcome.conflictHosts.map((h) => deps.store.get(h))));
+    itemsRead += reread.length;
+    fresh = new Map();
+    readBefore = pointers;
+    outcome.conflictHosts.forEach((h, i) => {
+      const n = reread[i];
+      if (n) deps.fleet.update(n);
+      fresh.set(h, n);
+    });
+    if (outcome.pointerConflict) {
+      // Another request for one of these uuids moved its claim first: back off, read its pointer again.
+      pointerRaces++;
+      await deps.sleep?.(Math.floor(deps.rng() * 20 * attempt));
     }
     if (attempt >= deps.maxClaimAttempts) {
       const hosts = [...new Set(lost)].join(', ');
       const failed = {
         ...decision,
         placed: false,
-        summary: `${decision.summary}; but every claim lost its race (${hosts}) ${attempt} times`,
+        summary:
+          pointerRaces > 0
+            ? `${decision.summary}; but concurrent requests for the same instance moved its claim ${pointerRaces} times`
+            : `${decision.summary}; but every claim lost its race (${hosts}) ${attempt} times`,
       };
       await keep(failed);
       throw noValidHostError(failed, { decision_id: id, lost_claims_on: lost });
     }
   }
+};
+
+const ZERO: Resources = { vcpus: 0, memory_mb: 0, disk_gb: 0 };
+const NO_GROUP: GroupState = { hosts: new Map(), members: 0, ver: 0 };
+
+const without = (claims: Record<string, Claim>, refs: readonly InstanceClaimRef[]): Record<string, Claim> => {
+  const out = { ...claims };
+  for (const r of refs) delete out[r.instance_uuid];
+  return out;
+};
+
+const hostOf = (d: Decision, uuid: string): string => d.picks.find((p) => p.instance_uuid === uuid)?.host ?? '';
+
+/**
+ * The earlier claims of the request's uuids that this request moves (rule 6): what
+ * their pointers name, or, for a claim without a pointer, what a node read after a lost
+ * race shows. A claim a consistent read shows gone (absorbed, released, reaped) is
+ * not moved; the pointer is still replaced on the condition of its old value.
+ */
+const earlierClaims = (
+  uuids: readonly string[],
+  pointers: ReadonlyMap<string, InstanceClaimRef>,
+  readBefore: ReadonlyMap<string, InstanceClaimRef>,
+  fresh: ReadonlyMap<string, StoredNode | undefined>,
+): InstanceClaimRef[] => {
+  const out: InstanceClaimRef[] = [];
+  for (const u of uuids) {
+    const p = pointers.get(u);
+    if (p) {
+      // The in-memory copy may lag: only a consistent read made after this very pointer was read
+      // may say its claim is gone (an older read may predate the claim).
+      const judged = fresh.has(p.host) && readBefore.get(u)?.decision_id === p.decision_id;
+      if (!judged || fresh.get(p.host)?.record.claims[u]?.claimed_at === p.claimed_at) out.push(p);
+      continue;
+    }
+    for (const n of fresh.values()) {
+      const c = n?.record.claims[u];
+      if (n && c) out.push({ ...c, host: n.record.host });
+    }
+  }
+  return out;
+};
+
+/** 409s a request its group cannot take: another policy, or more members than MAX_GROUP_MEMBERS. */
+const checkGroup = (
+  group: string,
+  policy: 'affinity' | 'anti-affinity',
+  state: GroupState,
+  own: ReadonlySet<string>,
+  instances: number,
+): void => {
+  if (state.policy !== undefined && state.policy !== policy) {
+    throw new QmError(409, 'ServerGroupPolicyConflict', `server group ${group} has the policy ${state.policy}`, {
+      group,
+      policy: state.policy,
+      field: 'filter_properties.scheduler_hints.group_policy',
+    });
+  }
+  let already = 0;
+  for (const members of state.hosts.values()) for (const u of members) if (own.has(u)) already++;
+  if (state.members - already + instances > MAX_GROUP_MEMBERS) {
+    throw new QmError(
+      409,
+      'ServerGroupFull',
+      `server group ${group} has ${state.members} members; it takes at most ${MAX_GROUP_MEMBERS}`,
+      { group, members: state.members, max_members: MAX_GROUP_MEMBERS },
+    );
+  }
+};
+
+/** The group step of a decision: who joins where, who moves off which host (rule 6 within rule 7). */
+const groupClaimOf = (
+  group: string,
+  policy: 'affinity' | 'anti-affinity',
+  decision: Decision,
+  before: GroupState,
+): GroupClaim => {
+  const memberAt = new Map<string, string>();
+  for (const [host, members] of before.hosts) for (const u of members) memberAt.set(u, host);
+  const joins = new Map<string, string[]>();
+  const leaves = new Map<string, string[]>();
+  const push = (m: Map<string, string[]>, k: string, v: string) => m.set(k, [...(m.get(k) ?? []), v]);
+  for (const p of decision.picks) {
+    const at = memberAt.get(p.instance_uuid);
+    if (at === p.host) continue;
+    if (at !== undefined) push(leaves, at, p.instance_uuid);
+    push(joins, p.host, p.instance_uuid);
+  }
+  const hosts = [...new Set(decision.picks.map((p) => p.host))];
+  return { group, policy, hosts, joins, leaves, before, maxMembers: MAX_GROUP_MEMBERS };
 };
 
 /** GET /decisions/{id}. */

@@ -157,4 +157,65 @@ describe('on a stack of its own', () => {
     expect(after.claims).toHaveLength(1);
     expect(after.drift).toMatchObject([{ kind: 'missing_instance', memory_mb: 3000 }]);
   }, 60_000);
+
+  it('lets an anti-affinity member whose claim expired leave its group: the host takes a member again (rule 7)', async () => {
+    const az = 'group-expiry-az';
+    const hosts = ['group-expiry-a', 'group-expiry-b'];
+    const headers = (token: string) => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
+    const reportAs = (host: string, seq: number) =>
+      fetch(`${stack.baseUrl}/nodes/${host}`, {
+        method: 'PUT',
+        headers: headers(nodeToken(SECRET, host, { nowMs: Date.now() })),
+        body: JSON.stringify({
+          hypervisor_hostname: host,
+          hypervisor_type: 'QEMU',
+          hypervisor_version: 6_002_000,
+          cpu_info: {
+            arch: 'x86_64',
+            vendor: 'v',
+            model: 'm',
+            features: [],
+            topology: { sockets: 1, cores: 4, threads: 1 },
+          },
+          vcpus: 4,
+          memory_mb: 8192,
+          local_gb: 100,
+          vcpus_used: 0,
+          memory_mb_used: 0,
+          local_gb_used: 0,
+          disk_available_least: 100,
+          running_vms: 0,
+          current_workload: 0,
+          availability_zone: az,
+          seq,
+          reported_at: new Date().toISOString(),
+        }),
+      });
+    for (const h of hosts) expect((await reportAs(h, 1)).status).toBe(200);
+    const group = { group: 'expiring-group', group_policy: 'anti-affinity' };
+    const schedule = async () => {
+      const r = await fetch(`${stack.baseUrl}/schedule`, {
+        method: 'POST',
+        headers: headers(stack.operatorToken),
+        body: JSON.stringify({
+          request_spec: {
+            instance_type: { name: 'small', vcpus: 1, memory_mb: 512, root_gb: 1 },
+            instance_properties: { availability_zone: az },
+          },
+          filter_properties: { scheduler_hints: group },
+        }),
+      });
+      return { status: r.status, body: (await r.json()) as { selections: { host: string }[] } };
+    };
+    expect((await schedule()).status).toBe(200);
+    expect((await schedule()).status).toBe(200);
+    // Both hosts hold a member: a third has nowhere to go.
+    expect((await schedule()).status).toBe(409);
+    await new Promise((r) => setTimeout(r, CLAIM_TTL_S * 1000 + 500));
+    // The host's next report reaps the expired claim, and its member leaves the group.
+    expect((await reportAs('group-expiry-a', 2)).status).toBe(200);
+    const again = await schedule();
+    expect(again.status).toBe(200);
+    expect(again.body.selections[0]?.host).toBe('group-expiry-a');
+  }, 60_000);
 });

@@ -138,13 +138,16 @@ describe('POST /schedule', () => {
     expect(d.claims).toHaveLength(1);
   });
 
-  it('answers 409 InstanceAlreadyClaimed to a second schedule of the same instance on its host', async () => {
-    const { az } = await fleet(1);
+  it('replaces the claim when the same instance is scheduled again on its host (rule 6)', async () => {
+    const { az, hosts } = await fleet(1);
     const uuid = randomUUID();
     expect((await schedule(request(az, { instance_uuids: [uuid] }))).status).toBe(200);
     const again = await schedule(request(az, { instance_uuids: [uuid.toUpperCase()] }));
-    expect(again.status).toBe(409);
-    expect(again.body.error.code).toBe('InstanceAlreadyClaimed');
+    expect(again.status).toBe(200);
+    const node = (await call<Json>('GET', `/nodes/${hosts[0]}`)).body;
+    expect(node.claims).toEqual([again.body.claims[0]]);
+    // 65536 − 8192 − one 2048 MB claim
+    expect(node.free_ram_mb).toBe(65_536 - 8192 - 2048);
   });
 
   it('rejects bad input with 400 naming the field, and 404s an unknown decision', async () => {

@@ -50,12 +50,15 @@ describe('the packaged CloudFormation template', () => {
         .filter((a) => a.startsWith('dynamodb:'))
         .sort();
     expect(dynamo('ReportRole')).toEqual([
+      'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Scan',
       'dynamodb:UpdateItem',
     ]);
     expect(dynamo('ScheduleRole')).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
       'dynamodb:GetItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
@@ -63,7 +66,13 @@ describe('the packaged CloudFormation template', () => {
       'dynamodb:Scan',
       'dynamodb:UpdateItem',
     ]);
-    expect(dynamo('NotifyRole')).toEqual(['dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(dynamo('NotifyRole')).toEqual([
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
   });
 
   it('retries a notify invocation that failed twice, for an hour at most, then keeps it in the dead-letter queue; idempotency records expire by TTL', () => {

@@ -1,6 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { DecisionStore } from '../../core/ports';
+import type { DecisionStore, InstanceClaimRef } from '../../core/ports';
 
 /** DynamoDB items hold 400 KB; leave room for the other attributes. */
 const MAX_BODY_BYTES = 380_000;
@@ -28,6 +28,40 @@ export const decisionItem = (id: string, decision: unknown, ttlS: number, nowMs:
   if (body.length > MAX_BODY_BYTES) body = gzipSync(JSON.stringify(shrink(decision)), { level: 1 });
   return { id, body, created_at: new Date(nowMs).toISOString(), expires_at: Math.floor(nowMs / 1000) + ttlS };
 };
+
+/**
+ * The pointer of an instance uuid to its claim (contract rule 6) lives in the decisions
+ * table, under a key no decision id has (ids are uuids): out of the nodes table's scan
+ * and its by_change index, and expired by the same TTL.
+ */
+export const pointerKey = (uuid: string): string => `instance#${uuid}`;
+
+/**
+ * A pointer item. A group member's has no `expires_at`: it is how notify finds the
+ * group of an instance a report has since absorbed, and it goes when the member leaves.
+ */
+export const pointerItem = (ref: InstanceClaimRef, ttlS: number, nowMs: number): Record<string, unknown> => ({
+  id: pointerKey(ref.instance_uuid),
+  host: ref.host,
+  claimed_at: ref.claimed_at,
+  decision_id: ref.decision_id,
+  vcpus: ref.vcpus,
+  memory_mb: ref.memory_mb,
+  disk_gb: ref.disk_gb,
+  ...(ref.group === undefined ? { expires_at: Math.floor(nowMs / 1000) + ttlS } : { group: ref.group }),
+});
+
+/** The claim a pointer item names. */
+export const refOf = (item: Record<string, unknown>): InstanceClaimRef => ({
+  instance_uuid: String(item.id).slice('instance#'.length),
+  host: String(item.host),
+  claimed_at: String(item.claimed_at),
+  ...(item.decision_id === undefined ? {} : { decision_id: String(item.decision_id) }),
+  vcpus: Number(item.vcpus ?? 0),
+  memory_mb: Number(item.memory_mb ?? 0),
+  disk_gb: Number(item.disk_gb ?? 0),
+  ...(item.group === undefined ? {} : { group: String(item.group) }),
+});
 
 /**
  * Decisions, gzipped JSON in one item each (a 10k-host decision's reasons

@@ -127,6 +127,11 @@ describe('ScheduleRequestSchema', () => {
       'request_spec.instance_uuids.1',
     ],
     [
+      'more uuids than one transaction can move (rule 6)',
+      { request_spec: { instance_type: flavor, instance_uuids: Array.from({ length: 34 }, (_, i) => uuidFor(i + 1)) } },
+      'request_spec.instance_uuids',
+    ],
+    [
       'a uuid that is not one',
       { request_spec: { instance_type: flavor, instance_uuids: ['x'] } },
       'request_spec.instance_uuids.0',

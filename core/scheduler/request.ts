@@ -22,6 +22,11 @@ const uuid = z
  * its decision go in one DynamoDB transaction (100 items, 4 KB per expression).
  */
 export const MAX_INSTANCES_PER_REQUEST = 50;
+/**
+ * At most 33 uuids a client names: each may already hold a claim elsewhere (contract rule 6),
+ * so it costs up to three items of that transaction (its new host, its old host, its pointer).
+ */
+export const MAX_CLIENT_UUIDS_PER_REQUEST = 33;
 const hostName = z.string().regex(HOST_PATTERN, 'must be a hostname');
 /** Nova accepts one uuid or a list for same_host / different_host. */
 const uuidList = z
@@ -68,7 +73,11 @@ const RequestSpecSchema = z
     image: z.strictObject({ properties: ImagePropertiesSchema.default({}) }).default({ properties: {} }),
     instance_properties: z.strictObject({ availability_zone: z.string().min(1).max(255).optional() }).default({}),
     num_instances: z.number().int().min(1).max(MAX_INSTANCES_PER_REQUEST).optional(),
-    instance_uuids: z.array(uuid).min(1).max(MAX_INSTANCES_PER_REQUEST).optional(),
+    instance_uuids: z
+      .array(uuid)
+      .min(1)
+      .max(MAX_CLIENT_UUIDS_PER_REQUEST, `at most ${MAX_CLIENT_UUIDS_PER_REQUEST} uuids a request`)
+      .optional(),
   })
   .superRefine((rs, ctx) => {
     const uuids = rs.instance_uuids;

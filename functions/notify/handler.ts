@@ -2,6 +2,7 @@ import type { SNSEvent } from 'aws-lambda';
 import { ConfigError, readConfig } from '../../adapters/config';
 import { documentClient } from '../../adapters/dynamodb/client';
 import { DynamoEventStore } from '../../adapters/dynamodb/event-store';
+import { DynamoGroupMembership } from '../../adapters/dynamodb/group-membership';
 import { SqsDeadLetters } from '../../adapters/sqs/dead-letters';
 import { BadNotification, parseNotification } from '../../core/events';
 import { logger } from '../shared/http';
@@ -9,12 +10,12 @@ import { logger } from '../shared/http';
 const config = readConfig();
 if (!config.eventsTable) throw new ConfigError('invalid configuration: QM_EVENTS_TABLE is required');
 const deadLetters = new SqsDeadLetters(config.region, config.dlqUrl, config.sqsEndpoint);
-const events = new DynamoEventStore(
-  documentClient(config.region, config.dynamodbEndpoint),
-  config.nodesTable,
-  config.eventsTable,
-  config.idempotencyTtlS,
-);
+const db = documentClient(config.region, config.dynamodbEndpoint);
+const events = new DynamoEventStore(db, config.nodesTable, config.eventsTable, config.idempotencyTtlS);
+// Rule 7: a released instance leaves its server group (also on a duplicate: a retry finishes a leave).
+const groups = config.decisionsTable
+  ? new DynamoGroupMembership(db, config.nodesTable, config.decisionsTable)
+  : undefined;
 
 /**
  * The notify function: each SNS record's message is a Nova notification,
@@ -32,6 +33,7 @@ export const handler = async (event: SNSEvent): Promise<void> => {
     try {
       const e = parseNotification(body);
       const outcome = await events.apply(e);
+      if (e.kind === 'release' && outcome !== 'unknown_host') await groups?.left(e.host, e.instance);
       if (outcome === 'unknown_host') {
         await deadLetters.park(body, `UnknownHost: no compute node ${e.host}`, { message_id: e.message_id });
         logger.warn('notification for an unknown host parked', { host: e.host, message_id: e.message_id });

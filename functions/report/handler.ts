@@ -1,5 +1,6 @@
 import { readConfig } from '../../adapters/config';
 import { documentClient } from '../../adapters/dynamodb/client';
+import { DynamoGroupMembership } from '../../adapters/dynamodb/group-membership';
 import { DynamoNodeStore } from '../../adapters/dynamodb/node-store';
 import { loadKeyring } from '../../adapters/secret';
 import { ValidationError } from '../../core/errors';
@@ -14,7 +15,12 @@ const config = readConfig();
 // A deployed stage reads the token secrets (current and previous) from SSM here, at cold start, and does
 // not start without them; they are reread every few minutes, so a rotation needs no redeploy.
 const keys = await loadKeyring(config, (e) => logger.warn('token secret refresh failed', { error: e as Error }));
-const store = new DynamoNodeStore(documentClient(config.region, config.dynamodbEndpoint), config.nodesTable);
+const db = documentClient(config.region, config.dynamodbEndpoint);
+const store = new DynamoNodeStore(db, config.nodesTable);
+// Rule 7: claims a report reaps leave their server groups.
+const groups = config.decisionsTable
+  ? new DynamoGroupMembership(db, config.nodesTable, config.decisionsTable)
+  : undefined;
 const now = () => Date.now();
 const ledgerPolicy = { claimTtlS: config.claimTtlS, windowS: config.idempotencyTtlS };
 const view = (r: Parameters<typeof toNodeView>[0]) => toNodeView(r, now(), config.serviceDownTimeS);
@@ -42,7 +48,10 @@ export const handler = httpHandler(
         }
         // A node token is checked against the host's revocation; the operator's is not a node's.
         const issuedAt = req.principal.kind === 'node' ? req.principal.issuedAtMs : undefined;
-        return { status: 200, body: view(await upsertReport(store, host, report, now, ledgerPolicy, issuedAt)) };
+        return {
+          status: 200,
+          body: view(await upsertReport(store, host, report, now, ledgerPolicy, issuedAt, groups)),
+        };
       },
     },
     {
