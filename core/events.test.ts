@@ -1,10 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { type NovaSample, onTheWire, SAMPLE_HOST, SAMPLE_UUID, samples } from '../test/nova-samples';
 import {
   BadNotification,
   type InstanceState,
   likelyFacts,
   type NodeEvent,
+  type NodeFacts,
   parseNotification,
   type Step,
   stepFor,
@@ -190,6 +192,8 @@ describe('parseNotification: valid messages', () => {
   });
 });
 
+const FORMS = 'must be compute.<host> or nova-<service>:<host>';
+
 describe('parseNotification: bad messages', () => {
   it.each(['', '{', 'not json', "{'a':1}", '{"a":1,}'])('rejects %j as UnparseableMessage', (body) => {
     const e = rejection(body);
@@ -200,9 +204,6 @@ describe('parseNotification: bad messages', () => {
   it.each([
     'compute.instance.frob',
     'foo.bar',
-    'compute.instance.resize.error',
-    'compute.instance.delete.error',
-    'compute.instance.update',
     'compute.instance.create.END',
     'compute.instance.create.end.x',
     'Compute.instance.create.end',
@@ -240,13 +241,17 @@ describe('parseNotification: bad messages', () => {
   });
 
   it.each([
-    ['scheduler.node-1', 'must be compute.<host>'],
-    ['compute.', 'must be compute.<host>'],
-    ['compute..node', 'must be compute.<host>'],
-    ['node-1', 'must be compute.<host>'],
-    ['compute.-node', 'must be compute.<host> with a valid hostname'],
-    ['compute.node-', 'must be compute.<host> with a valid hostname'],
-    ['compute.no de', 'must be compute.<host> with a valid hostname'],
+    ['scheduler.node-1', FORMS],
+    ['node-1', FORMS],
+    ['nova-compute.node-1', FORMS],
+    ['Nova-compute:node-1', FORMS],
+    ['compute.', `${FORMS} with a valid hostname`],
+    ['compute..node', `${FORMS} with a valid hostname`],
+    ['compute.-node', `${FORMS} with a valid hostname`],
+    ['compute.node-', `${FORMS} with a valid hostname`],
+    ['compute.no de', `${FORMS} with a valid hostname`],
+    ['nova-compute:', `${FORMS} with a valid hostname`],
+    ['nova-compute:no de', `${FORMS} with a valid hostname`],
   ])('rejects publisher_id %j: %s', (publisher_id, why) => {
     expect(rejection(message({ publisher_id })).message).toBe(`InvalidMessage: publisher_id: ${why}`);
   });
@@ -353,6 +358,18 @@ describe('workload deltas', () => {
   });
 });
 
+/** Facts with room in every map and nothing measured, with overrides. */
+const facts = (over: Partial<NodeFacts> = {}): NodeFacts => ({
+  instance: 'none',
+  tombstones: 0,
+  announced: 0,
+  current_workload: 0,
+  memory_mb_used: 0,
+  local_gb_used: 0,
+  running_vms: 0,
+  ...over,
+});
+
 const STATES: InstanceState[] = ['claimed', 'confirmed', 'announced', 'reported', 'released', 'gone', 'none'];
 
 const EXPECTED_STEPS: Record<NodeEvent['kind'], Record<InstanceState, Step>> = {
@@ -366,10 +383,10 @@ const EXPECTED_STEPS: Record<NodeEvent['kind'], Record<InstanceState, Step>> = {
     none: { op: 'announce' },
   },
   release: {
-    claimed: { op: 'release', from: 'claimed' },
-    confirmed: { op: 'release', from: 'confirmed' },
-    announced: { op: 'release', from: 'announced' },
-    reported: { op: 'release', from: 'reported' },
+    claimed: { op: 'release', from: 'claimed', tombstone: true },
+    confirmed: { op: 'release', from: 'confirmed', tombstone: true },
+    announced: { op: 'release', from: 'announced', tombstone: true },
+    reported: { op: 'release', from: 'reported', tombstone: true },
     released: { op: 'none' },
     gone: { op: 'none' },
     none: { op: 'tombstone' },
@@ -388,23 +405,28 @@ describe('stepFor', () => {
   });
 
   it.each(STEP_TABLE)('%s with the instance %s → %o', (kind, state, step) => {
-    expect(stepFor(EVENTS[kind], { instance: state, current_workload: 0 })).toEqual(step);
-    // The workload does not choose the step.
-    expect(stepFor(EVENTS[kind], { instance: state, current_workload: 9 })).toEqual(step);
+    expect(stepFor(EVENTS[kind], facts({ instance: state }))).toEqual(step);
+    // The figures do not choose the step.
+    expect(stepFor(EVENTS[kind], facts({ instance: state, current_workload: 9, running_vms: 0 }))).toEqual(step);
   });
 });
 
 describe('likelyFacts', () => {
   it.each([
-    ['create_end', { ...EVENTS.create_end }, { instance: 'claimed', current_workload: 1 }],
-    ['release', { ...EVENTS.release }, { instance: 'reported', current_workload: 1 }],
-    ['workload start', { ...EVENTS.workload, workload: 1 }, { instance: 'none', current_workload: 0 }],
-    ['workload end', { ...EVENTS.workload, workload: -1 }, { instance: 'none', current_workload: 1 }],
-    ['utilization +2', { ...EVENTS.utilization, workload: 2 }, { instance: 'none', current_workload: 0 }],
-    ['utilization −3', { ...EVENTS.utilization, workload: -3 }, { instance: 'none', current_workload: 3 }],
-    ['utilization 0', { ...EVENTS.utilization, workload: 0 }, { instance: 'none', current_workload: 0 }],
-  ] as const)('guesses the usual facts for %s', (_, e, facts) => {
-    expect(likelyFacts(e as NodeEvent)).toEqual(facts);
+    ['create_end', { ...EVENTS.create_end }, facts({ instance: 'claimed', current_workload: 1 })],
+    ['release', { ...EVENTS.release }, facts({ instance: 'reported', current_workload: 1, running_vms: 1 })],
+    ['workload start', { ...EVENTS.workload, workload: 1 }, facts()],
+    ['workload end', { ...EVENTS.workload, workload: -1 }, facts({ current_workload: 1 })],
+    ['utilization +2', { ...EVENTS.utilization, workload: 2 }, facts()],
+    ['utilization −3', { ...EVENTS.utilization, workload: -3 }, facts({ current_workload: 3 })],
+    ['utilization 0', { ...EVENTS.utilization, workload: 0 }, facts()],
+    [
+      'utilization, used up and vms down',
+      { ...EVENTS.utilization, workload: 0, free_ram_mb_delta: 512, free_disk_gb_delta: -3, vm_delta: -2 },
+      facts({ memory_mb_used: 512, running_vms: 2 }),
+    ],
+  ] as const)('guesses the usual facts for %s', (_, e, expected) => {
+    expect(likelyFacts(e as NodeEvent)).toEqual(expected);
   });
 
   it('guesses a workload from which the event lands exactly, without clamping', () => {
@@ -427,11 +449,237 @@ describe('event type names', () => {
           message_id: 'm',
           event_type: 'compute.instance...start',
           publisher_id: 'compute.h',
-          timestamp: 't',
+          timestamp: '2026-11-30 09:14:21.806512',
           priority: 'INFO',
           payload: {},
         }),
       ),
     ).toThrow(/^UnknownEventType/);
+  });
+});
+
+describe("parseNotification: Nova's own samples (test/fixtures/nova)", () => {
+  const versioned = samples('versioned');
+  const legacy = samples('legacy');
+  const head = { host: SAMPLE_HOST, instance: SAMPLE_UUID };
+  // test_flavor: 1 vCPU, 512 MB, root 1 GB, ephemeral 0, swap 0.
+  const flavor = { vcpus: 1, memory_mb: 512, disk_gb: 1 };
+
+  it.each([
+    ['instance-create-end', { ...head, kind: 'create_end', ...flavor, workload: -1 }],
+    ['instance-create-error', { ...head, kind: 'release', workload: -1 }],
+    ['instance-delete-end', { ...head, kind: 'release', workload: -1 }],
+    // nova-api deletes an instance whose compute host is down: the payload's host names the node.
+    ['instance-delete-end_compute_down', { ...head, kind: 'release', workload: -1 }],
+    ['instance-create-start', { host: SAMPLE_HOST, kind: 'workload', workload: 1 }],
+    ['instance-delete-start', { host: SAMPLE_HOST, kind: 'workload', workload: 1 }],
+    ['instance-power_off-start', { host: SAMPLE_HOST, kind: 'workload', workload: 1 }],
+    ['instance-power_off-end', { host: SAMPLE_HOST, kind: 'workload', workload: -1 }],
+    ['instance-power_on-start', { host: SAMPLE_HOST, kind: 'workload', workload: 1 }],
+    ['instance-power_on-end', { host: SAMPLE_HOST, kind: 'workload', workload: -1 }],
+    ['instance-reboot-start', { host: SAMPLE_HOST, kind: 'workload', workload: 1 }],
+    ['instance-reboot-end', { host: SAMPLE_HOST, kind: 'workload', workload: -1 }],
+    ['instance-reboot-error', { host: SAMPLE_HOST, kind: 'workload', workload: -1 }],
+    ['instance-resize-start', { host: SAMPLE_HOST, kind: 'workload', workload: 1 }],
+    ['instance-resize-end', { host: SAMPLE_HOST, kind: 'workload', workload: -1 }],
+    ['instance-resize-error', { host: SAMPLE_HOST, kind: 'workload', workload: -1 }],
+    ['instance-resize_finish-start', { host: SAMPLE_HOST, kind: 'workload', workload: 1 }],
+    ['instance-resize_finish-end', { host: SAMPLE_HOST, kind: 'workload', workload: -1 }],
+    ['instance-resize_confirm-start', { host: SAMPLE_HOST, kind: 'workload', workload: 1 }],
+    ['instance-resize_confirm-end', { host: SAMPLE_HOST, kind: 'workload', workload: -1 }],
+  ] as const)('parses the versioned sample %s, bare and in the oslo.messaging v2 envelope', (name, expected) => {
+    const sample = versioned[name] as NovaSample;
+    for (const envelope of [false, true]) {
+      const e = parseNotification(onTheWire(sample, { message_id: 'm-1', envelope }));
+      expect(e).toEqual({ message_id: 'm-1', event_type: sample.event_type, ...expected });
+    }
+  });
+
+  it('has every versioned and legacy sample the table names (20 and 19)', () => {
+    expect(Object.keys(versioned)).toHaveLength(20);
+    expect(Object.keys(legacy)).toHaveLength(19);
+  });
+
+  it.each(Object.keys(samples('legacy')))('parses the legacy sample %s, bare and enveloped', (name) => {
+    const sample = legacy[name] as NovaSample;
+    const [, action, phase] = /^compute\.instance\.(.+)\.(start|end|error)$/.exec(name) ?? [];
+    const expected =
+      action === 'create' && phase === 'end'
+        ? { ...head, kind: 'create_end', ...flavor, workload: -1 }
+        : (action === 'create' && phase === 'error') || (action === 'delete' && phase === 'end')
+          ? { ...head, kind: 'release', workload: -1 }
+          : { host: SAMPLE_HOST, kind: 'workload', workload: phase === 'start' ? 1 : -1 };
+    for (const envelope of [false, true]) {
+      expect(parseNotification(onTheWire(sample, { message_id: 'm-1', envelope }))).toEqual({
+        message_id: 'm-1',
+        event_type: name,
+        ...expected,
+      });
+    }
+  });
+
+  it('counts a versioned flavor disk as root + ephemeral + swap rounded up to GB, as a claim does', () => {
+    const s = structuredClone(versioned['instance-create-end'] as NovaSample);
+    const f = (
+      (s.payload['nova_object.data'] as Record<string, Record<string, unknown>>).flavor as Record<
+        string,
+        Record<string, unknown>
+      >
+    )['nova_object.data'] as Record<string, unknown>;
+    Object.assign(f, { root_gb: 20, ephemeral_gb: 5, swap: 1025, vcpus: 4, memory_mb: 8192 });
+    expect(parseNotification(onTheWire(s))).toMatchObject({ vcpus: 4, memory_mb: 8192, disk_gb: 27 });
+  });
+
+  it('takes a legacy disk_gb as sent, else root_gb + ephemeral_gb', () => {
+    const p = { instance_id: UUID, vcpus: 1, memory_mb: 1 };
+    expect(parseNotification(message({ payload: { ...p, disk_gb: 7, root_gb: 5, ephemeral_gb: 2 } }))).toMatchObject({
+      disk_gb: 7,
+    });
+    expect(parseNotification(message({ payload: { ...p, root_gb: 5, ephemeral_gb: 2 } }))).toMatchObject({
+      disk_gb: 7,
+    });
+    expect(parseNotification(message({ payload: { ...p, root_gb: 5 } }))).toMatchObject({ disk_gb: 5 });
+    expect(rejection(message({ payload: p })).message).toBe(
+      'InvalidMessage: payload.disk_gb: is required (or root_gb and ephemeral_gb)',
+    );
+  });
+
+  it("names the host by the payload's host where set, else by the publisher", () => {
+    const s = versioned['instance-create-start'] as NovaSample; // host: null
+    expect(parseNotification(onTheWire(s, { host: 'node-9' })).host).toBe('node-9');
+    const moved = structuredClone(versioned['instance-delete-end'] as NovaSample);
+    (moved.payload['nova_object.data'] as Record<string, unknown>).host = 'other-node';
+    expect(
+      parseNotification(JSON.stringify({ message_id: 'm', timestamp: '2026-11-30 09:14:21', ...moved })).host,
+    ).toBe('other-node');
+    expect(parseNotification(message({ payload: { ...sized, host: 'node-2' } })).host).toBe('node-2');
+    expect(parseNotification(message({ payload: { ...sized, host: null } })).host).toBe('node-1');
+    expect(rejection(message({ payload: { ...sized, host: 'no de' } })).message).toBe(
+      'InvalidMessage: payload.host: must be a hostname',
+    );
+  });
+
+  it('names a missing versioned field by its path under nova_object.data', () => {
+    const s = structuredClone(versioned['instance-create-end'] as NovaSample);
+    const d = s.payload['nova_object.data'] as Record<string, Record<string, Record<string, unknown>>>;
+    delete (d.flavor as Record<string, Record<string, unknown>>)['nova_object.data']?.memory_mb;
+    expect(rejection(onTheWire(s)).message).toMatch(
+      /^InvalidMessage: payload\.nova_object\.data\.flavor\.nova_object\.data\.memory_mb: /,
+    );
+    const noUuid = structuredClone(versioned['instance-delete-end'] as NovaSample);
+    delete (noUuid.payload['nova_object.data'] as Record<string, unknown>).uuid;
+    expect(rejection(onTheWire(noUuid)).message).toMatch(/^InvalidMessage: payload\.nova_object\.data\.uuid: /);
+    expect(rejection(message({ event_type: 'instance.delete.end', payload: { instance_id: UUID } })).message).toMatch(
+      /^InvalidMessage: payload\.nova_object\.data: /,
+    );
+  });
+});
+
+describe('parseNotification: envelopes and timestamps', () => {
+  it.each([
+    '2026-11-30 09:14:21.806512',
+    '2026-11-30 09:14:21',
+    '2026-11-30T09:14:21Z',
+    '2026-11-30T09:14:21.806Z',
+    '2026-11-30T10:14:21+01:00',
+  ])('accepts the timestamp %j', (timestamp) => {
+    expect(parseNotification(message({ timestamp })).kind).toBe('create_end');
+  });
+
+  it.each(['t', '30/11/2026', '2026-11-30', '2026-11-30 09:14', '2026-11-30 09:14:21.8065129', 12])(
+    'rejects the timestamp %j, naming it',
+    (timestamp) => {
+      expect(rejection(message({ timestamp })).message).toMatch(/^InvalidMessage: timestamp: /);
+    },
+  );
+
+  it('accepts nova-<service>:<host> and compute.<host> publishers for either format', () => {
+    expect(parseNotification(message({ publisher_id: 'nova-compute:node-3' })).host).toBe('node-3');
+    expect(parseNotification(message({ publisher_id: 'nova-api:api-1', payload: { ...sized, host: 'n4' } })).host).toBe(
+      'n4',
+    );
+  });
+
+  it.each([
+    [{ 'oslo.version': '1.0', 'oslo.message': message() }, /^InvalidMessage: oslo\.version: must be "2\.0"/],
+    [{ 'oslo.version': '2.0' }, /^InvalidMessage: oslo\.message: /],
+    [{ 'oslo.version': '2.0', 'oslo.message': JSON.parse(message()) }, /^InvalidMessage: oslo\.message: /],
+    [{ 'oslo.version': '2.0', 'oslo.message': '{' }, /^UnparseableMessage: oslo\.message is not JSON/],
+    [{ 'oslo.version': '2.0', 'oslo.message': '[]' }, /^InvalidMessage: body: /],
+    [{ 'oslo.message': message() }, /^InvalidMessage: oslo\.version: /],
+    [
+      { 'oslo.version': '2.0', 'oslo.message': JSON.stringify({ 'oslo.version': '2.0', 'oslo.message': message() }) },
+      /^InvalidMessage: message_id: /,
+    ],
+  ])('rejects a bad envelope %j', (env, reason) => {
+    expect(rejection(JSON.stringify(env)).message).toMatch(reason);
+  });
+
+  it('reads the message inside an envelope exactly as the bare one', () => {
+    const bare = message({ _context_user_id: 'u', _unique_id: 'x' });
+    expect(parseNotification(JSON.stringify({ 'oslo.version': '2.0', 'oslo.message': bare }))).toEqual(
+      parseNotification(bare),
+    );
+  });
+
+  it.each(['instance.update', 'instance.exists', 'compute.instance.update', 'compute.instance.exists'])(
+    'accepts Nova notice %s as changing nothing',
+    (event_type) => {
+      expect(parseNotification(message({ event_type, payload: {} }))).toEqual({
+        message_id: 'msg-1',
+        event_type,
+        host: 'node-1',
+        kind: 'workload',
+        workload: 0,
+      });
+    },
+  );
+});
+
+describe('parseNotification: fuzzed Nova messages', () => {
+  const json = fc.jsonValue();
+  it('never throws anything but BadNotification, for any JSON, bare or enveloped', () => {
+    fc.assert(
+      fc.property(json, fc.boolean(), (v, envelope) => {
+        const text = JSON.stringify(v) ?? 'null';
+        const body = envelope ? JSON.stringify({ 'oslo.version': '2.0', 'oslo.message': text }) : text;
+        try {
+          parseNotification(body);
+        } catch (e) {
+          expect(e).toBeInstanceOf(BadNotification);
+        }
+      }),
+    );
+  });
+
+  it('parses a versioned create.end with any flavor sizes up to 2^40 exactly, and refuses beyond', () => {
+    const limit = 2 ** 40;
+    fc.assert(
+      fc.property(
+        fc.record({
+          vcpus: fc.integer({ min: 0, max: limit }),
+          memory_mb: fc.integer({ min: 0, max: limit }),
+          root_gb: fc.integer({ min: 0, max: limit }),
+          ephemeral_gb: fc.integer({ min: 0, max: 1024 }),
+          swap: fc.integer({ min: 0, max: 1 << 20 }),
+          over: fc.option(fc.constantFrom('vcpus', 'memory_mb', 'root_gb'), { nil: undefined }),
+        }),
+        (f) => {
+          const s = structuredClone(samples('versioned')['instance-create-end'] as NovaSample);
+          const fl = (s.payload['nova_object.data'] as Record<string, Record<string, Record<string, unknown>>>).flavor;
+          const { over, ...sizes } = f;
+          Object.assign(fl?.['nova_object.data'] ?? {}, sizes, over ? { [over]: limit + 1 } : {});
+          if (over) {
+            expect(rejection(onTheWire(s)).message).toMatch(new RegExp(`flavor\\.nova_object\\.data\\.${over}: `));
+            return;
+          }
+          expect(parseNotification(onTheWire(s))).toMatchObject({
+            vcpus: f.vcpus,
+            memory_mb: f.memory_mb,
+            disk_gb: f.root_gb + f.ephemeral_gb + Math.ceil(f.swap / 1024),
+          });
+        },
+      ),
+    );
   });
 });

@@ -343,6 +343,27 @@ const driftOf = (kind: Drift['kind'], uuid: string, u: Usage, since: string, det
 
 /** At most this many drift entries are kept per node (newest first). */
 export const MAX_DRIFT = 50;
+/**
+ * At most this many tombstones (`gone`) per node, ≈ 62 bytes each. A release
+ * finding them full takes the resources off but writes no tombstone (the
+ * update's condition checks `size(gone)`), and a report keeps the newest. A
+ * late create.end of an untombstoned instance is then announced: counted, the
+ * safe way, until a report lists it or `claim_ttl` reaps it as drift.
+ */
+export const MAX_TOMBSTONES = 512;
+/**
+ * At most this many announced instances (create.end of an instance no scheduler
+ * claimed) per node, ≈ 100 bytes each. A create.end finding them full counts
+ * nothing until the next report measures the instance (`unknown_instance`
+ * drift); a report keeps the newest and reaps the rest as `missing_instance`.
+ */
+export const MAX_ANNOUNCED = 256;
+
+/** The `n` newest entries of a map, by the time `at` gives (ties by key). */
+const newest = <T>(m: Record<string, T>, n: number, at: (v: T) => string): [string, T][] =>
+  Object.entries(m)
+    .sort(([ka, a], [kb, b]) => at(b).localeCompare(at(a)) || ka.localeCompare(kb))
+    .slice(0, n);
 
 const ageS = (iso: string, nowMs: number) => (nowMs - Date.parse(iso)) / 1000;
 
@@ -381,8 +402,17 @@ export const reconcile = (
     if (ageS(a.at, nowMs) <= policy.claimTtlS) announced[uuid] = a;
     else miss(uuid, a, a.at, `announced by create.end at ${a.at}, but no report listed it within claim_ttl`);
   }
-  const gone: Record<string, string> = {};
-  for (const [uuid, at] of Object.entries(prev?.gone ?? {})) if (ageS(at, nowMs) <= policy.windowS) gone[uuid] = at;
+  // Beyond the bound (an item written before it existed): the oldest go, as drift.
+  const keptAnnounced = new Set(newest(announced, MAX_ANNOUNCED, (a) => a.at).map(([u]) => u));
+  for (const [uuid, a] of Object.entries(announced)) {
+    if (keptAnnounced.has(uuid)) continue;
+    delete announced[uuid];
+    miss(uuid, a, a.at, `announced by create.end at ${a.at}, dropped: more than ${MAX_ANNOUNCED} announced`);
+  }
+  const fresh = Object.entries(prev?.gone ?? {}).filter(([, at]) => ageS(at, nowMs) <= policy.windowS);
+  const gone: Record<string, string> = Object.fromEntries(
+    newest(Object.fromEntries(fresh), MAX_TOMBSTONES, (at) => at),
+  );
   const released: Record<string, LedgerInstance> = {};
   for (const [uuid, r] of Object.entries(prev?.released ?? {})) if (listed.has(uuid.toLowerCase())) released[uuid] = r;
   // Released before any report listed it: a report measured before the delete still counts it.

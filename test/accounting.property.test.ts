@@ -26,10 +26,17 @@ import { makeReport, stack } from './helpers';
  * than 10 minutes); a later one could confirm an instance the scheduler had
  * already given the room to, in any design with expiring claims.
  *
- * Checked: after every step no node's ledger exceeds capacity × ratio (rule 5);
- * once every message is delivered the ledger equals the instances that really
- * live there (rules 1–4), and again after a final report, with nothing left
- * pending. Runs: QM_PROPERTY_RUNS (default 2000, about 5 minutes here); seed: QM_PROPERTY_SEED.
+ * The hosts also get `capacity.utilization.update` messages with small, large
+ * and huge (±2^40) deltas: a new measurement, which the truth does not follow.
+ *
+ * Checked: after every step every figure a message moves is in [0, 2^40]; no
+ * node's ledger exceeds capacity × ratio (rule 5) — on a host a utilization
+ * update moved since its last report, checked after each claim landing there
+ * (measured + pending fits at that moment; a later raise of the measurement may
+ * overfill it, and no claim may land then). Once every message is delivered the
+ * ledger equals the instances that really live there (rules 1–4; hosts with a
+ * utilization update since their last report excepted), and again after a final
+ * report, with nothing left pending. Runs: QM_PROPERTY_RUNS (default 2000, about 5 minutes here); seed: QM_PROPERTY_SEED.
  */
 
 const RUNS = Number(process.env.QM_PROPERTY_RUNS ?? 2000);
@@ -141,6 +148,21 @@ const Step = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant('duplicate' as const), pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('report' as const), host: fc.nat(1) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('expire' as const) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      t: fc.constant('utilization' as const),
+      host: fc.nat(1),
+      deltas: fc.array(
+        fc.oneof(
+          fc.integer({ min: -3000, max: 3000 }),
+          fc.constantFrom(100_000, -100_000, 2 ** 40, -(2 ** 40)),
+          fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
+        ),
+        { minLength: 4, maxLength: 4 },
+      ),
+    }),
+  },
 );
 type StepT = typeof Step extends fc.Arbitrary<infer T> ? T : never;
 
@@ -153,6 +175,8 @@ const runCase = async (steps: StepT[], finish: boolean[], order: number[]) => {
   const insts: Inst[] = [];
   const queue: string[] = [];
   const delivered: string[] = [];
+  /** Hosts a utilization update moved since their last report: their measurement is no longer the truth. */
+  const moved = new Set<string>();
   // The fake clock jumps ahead within a case: a token as long-lived as any may be.
   const op = operatorToken(stack().secret, { nowMs: Date.now(), ttlS: MAX_TTL_S });
 
@@ -179,6 +203,7 @@ const runCase = async (steps: StepT[], finish: boolean[], order: number[]) => {
       host: h,
     });
     expect(r.statusCode, r.body).toBe(200);
+    moved.delete(h);
   };
   const message = (i: Inst, event_type: string) =>
     JSON.stringify({
@@ -190,6 +215,8 @@ const runCase = async (steps: StepT[], finish: boolean[], order: number[]) => {
       payload: { instance_id: i.uuid, ...i.size },
     });
   const deliver = async (body: string) => {
+    if (body.includes('"capacity.utilization.update"'))
+      moved.add(JSON.parse(body).publisher_id.slice('compute.'.length));
     await notifyHandler(
       { Records: [{ Sns: { Message: body, MessageId: randomUUID() } }] } as unknown as SNSEvent,
       context,
@@ -206,8 +233,13 @@ const runCase = async (steps: StepT[], finish: boolean[], order: number[]) => {
       }),
     );
   /** Rule 5: the ledger (measured + pending) within capacity × ratio, reserved memory included. */
-  const withinCapacity = async (when: string) => {
+  const withinCapacity = async (when: string, landed?: string) => {
     for (const v of await views()) {
+      for (const f of ['memory_mb_used', 'local_gb_used', 'running_vms', 'current_workload'] as const) {
+        expect(v[f], `${when}: ${v.host} ${f}`).toBeGreaterThanOrEqual(0);
+        expect(v[f], `${when}: ${v.host} ${f}`).toBeLessThanOrEqual(2 ** 40);
+      }
+      if (moved.has(v.host) && v.host !== landed) continue;
       const claimedVcpus = v.claims.reduce((s, c) => s + c.vcpus, 0);
       const announcedVcpus = v.announced.reduce((s, c) => s + c.vcpus, 0);
       const releasedVcpus = v.released.reduce((s, c) => s + c.vcpus, 0);
@@ -222,6 +254,7 @@ const runCase = async (steps: StepT[], finish: boolean[], order: number[]) => {
   /** Rules 1–4: the ledger equals the instances that live there. */
   const matchesTruth = async (when: string) => {
     for (const v of await views()) {
+      if (moved.has(v.host)) continue;
       const on = living(v.host);
       const mem = on.reduce((s, i) => s + i.size.memory_mb, 0);
       const disk = on.reduce((s, i) => s + i.size.disk_gb, 0);
@@ -236,6 +269,7 @@ const runCase = async (steps: StepT[], finish: boolean[], order: number[]) => {
   for (const h of hosts) await report(h);
   for (const s of steps) {
     tick();
+    let landed: string | undefined;
     switch (s.t) {
       case 'schedule': {
         const size = FLAVORS[s.flavor] as Inst['size'];
@@ -260,6 +294,7 @@ const runCase = async (steps: StepT[], finish: boolean[], order: number[]) => {
           };
           const [c, sel] = [out.claims[0], out.selections[0]];
           if (!c || !sel) throw new Error('a 200 without a claim');
+          landed = sel.host;
           insts.push({
             uuid: c.instance_uuid,
             host: sel.host,
@@ -314,8 +349,23 @@ const runCase = async (steps: StepT[], finish: boolean[], order: number[]) => {
         // Builds not started by now are abandoned: nothing will ever confirm their claims.
         for (const i of insts) if (i.state === 'pending' && i.expiresAt <= clock) i.state = 'dead';
         break;
+      case 'utilization': {
+        const [free_ram_mb_delta, free_disk_gb_delta, work_delta, vm_delta] = s.deltas;
+        const h = hosts[s.host] as string;
+        await deliver(
+          JSON.stringify({
+            message_id: randomUUID(),
+            event_type: 'capacity.utilization.update',
+            publisher_id: `compute.${h}`,
+            timestamp: new Date(clock).toISOString(),
+            priority: 'INFO',
+            payload: { free_ram_mb_delta, free_disk_gb_delta, work_delta, vm_delta },
+          }),
+        );
+        break;
+      }
     }
-    await withinCapacity(`after ${s.t}`);
+    await withinCapacity(`after ${s.t}`, landed);
   }
 
   // Quiescence: every build finishes one way or the other, every message arrives (in a random order, some twice).

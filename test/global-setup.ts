@@ -33,7 +33,8 @@ export const testPorts = (base: { httpPort: number; snsPort: number; dynamodbPor
     snsPort: base.snsPort + k,
     dynamodbPort: base.dynamodbPort + k,
     sqsPort: base.sqsPort + k,
-    lambdaPort: base.httpPort + 2 + k,
+    // Not httpPort + 2: with offsets 1000 apart that is another checkout's SNS port (3302 + 1000 = 4302).
+    lambdaPort: base.httpPort + 12 + k,
   };
 };
 export const TEST_PORTS = testPorts({ httpPort: 3300, snsPort: 4302, dynamodbPort: 8300, sqsPort: 9624 });

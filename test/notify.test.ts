@@ -196,6 +196,72 @@ describe('notify over the local SNS endpoint', () => {
     expect(n.current_workload).toBe(0);
   });
 
+  it('capacity.utilization.update never drives a measured figure below 0, so rule 5 holds after it', async () => {
+    const host = await freshHost({
+      memory_mb: 8192,
+      memory_mb_used: 0,
+      local_gb_used: 10,
+      running_vms: 2,
+      current_workload: 1,
+      instances: [],
+    });
+    expect(
+      (await call('PATCH', `/nodes/${host}`, { body: { metadata: { ram_allocation_ratio: '1.0' } } })).status,
+    ).toBe(200);
+    await publishApplied(
+      notification(host, 'capacity.utilization.update', {
+        free_ram_mb_delta: 100_000,
+        free_disk_gb_delta: 500,
+        work_delta: -7,
+        vm_delta: -4,
+      }),
+    );
+    const n = await node(host);
+    expect([n.memory_mb_used, n.local_gb_used, n.running_vms, n.current_workload]).toEqual([0, 0, 0, 0]);
+    // 8192 MB × 1.0 − 512 reserved = 7680 MB: one 4000 MB placement fits, not 13.
+    const placed = [];
+    for (let i = 0; i < 13; i++) {
+      const s = await call('POST', '/schedule', {
+        body: {
+          request_spec: {
+            instance_type: { name: 'big', vcpus: 1, memory_mb: 4000, root_gb: 1, ephemeral_gb: 0, swap: 0 },
+            instance_properties: { availability_zone: host },
+          },
+        },
+      });
+      expect([200, 409]).toContain(s.status);
+      if (s.status === 200) placed.push(s);
+    }
+    expect(placed).toHaveLength(1);
+    expect((await node(host)).free_ram_mb).toBe(8192 - 4000);
+  });
+
+  it('keeps figures moved by huge deltas within [0, 2^40], and the node readable', async () => {
+    const host = await freshHost({ memory_mb_used: 8192, local_gb_used: 100, running_vms: 1 });
+    const up = {
+      free_ram_mb_delta: -(2 ** 40),
+      free_disk_gb_delta: -(2 ** 40),
+      work_delta: 2 ** 40,
+      vm_delta: 2 ** 40,
+    };
+    const uuid = randomUUID();
+    await publishApplied(notification(host, 'compute.instance.create.end', sized(uuid)));
+    for (let i = 0; i < 3; i++) await publishApplied(notification(host, 'capacity.utilization.update', up));
+    const n = await node(host);
+    expect([n.memory_mb_used, n.local_gb_used, n.running_vms, n.current_workload]).toEqual(Array(4).fill(2 ** 40));
+    // Down to 0, where the release of the announced instance leaves running_vms (it does not go to −1).
+    const down = {
+      free_ram_mb_delta: 2 ** 40,
+      free_disk_gb_delta: 2 ** 40,
+      work_delta: -(2 ** 40),
+      vm_delta: -(2 ** 40),
+    };
+    for (let i = 0; i < 2; i++) await publishApplied(notification(host, 'capacity.utilization.update', down));
+    await publishApplied(notification(host, 'compute.instance.delete.end', { instance_id: uuid }));
+    const m = await node(host);
+    expect([m.memory_mb_used, m.local_gb_used, m.running_vms, m.current_workload]).toEqual([0, 0, 0, 0]);
+  });
+
   it('keeps what cannot be applied in the dead-letter queue with the reason, and goes on', async () => {
     const host = await freshHost({ current_workload: 0 });
     const bad = [

@@ -2,14 +2,21 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
+  boundedBy,
+  FIGURES,
+  type Figure,
+  factsAfter,
+  figureDeltas,
+  hasRoom,
   type InstanceState,
   likelyFacts,
+  MAX_MEASURED,
   type NodeEvent,
   type NodeFacts,
   type Step,
   stepFor,
-  workloadAfter,
 } from '../../core/events';
+import { MAX_ANNOUNCED, MAX_TOMBSTONES } from '../../core/nodes';
 
 export type EventOutcome = 'applied' | 'duplicate' | 'unknown_host';
 
@@ -31,8 +38,8 @@ const MAX_ATTEMPTS = 10;
 export class DynamoEventStore {
   /** The instance state the last applied event of each kind found: the next one's first guess. */
   private readonly lastState = new Map<NodeEvent['kind'], NodeFacts['instance']>();
-  /** Each host's current_workload as this container last saw it: whether an X.end clamps at 0. */
-  private readonly workload = new Map<string, number>();
+  /** Each host's figures and map sizes as this container last saw them: whether a move clamps, a map is full. */
+  private readonly seen = new Map<string, Omit<NodeFacts, 'instance'>>();
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -45,8 +52,9 @@ export class DynamoEventStore {
   async apply(e: NodeEvent): Promise<EventOutcome> {
     const guess = likelyFacts(e);
     let facts: NodeFacts = {
+      ...guess,
+      ...this.seen.get(e.host),
       instance: this.lastState.get(e.kind) ?? guess.instance,
-      current_workload: this.workload.get(e.host) ?? guess.current_workload,
     };
     for (let attempt = 1; ; attempt++) {
       const nowMs = this.now();
@@ -72,7 +80,7 @@ export class DynamoEventStore {
           }),
         );
         this.lastState.set(e.kind, facts.instance);
-        this.remember(e.host, workloadAfter(e, facts.current_workload));
+        this.remember(e.host, factsAfter(e, facts));
         return 'applied';
       } catch (err) {
         if (!(err instanceof TransactionCanceledException)) throw err;
@@ -82,7 +90,7 @@ export class DynamoEventStore {
         if (node?.Code === 'ConditionalCheckFailed') {
           if (!node.Item) return 'unknown_host';
           facts = factsOf(e, unmarshall(node.Item as Parameters<typeof unmarshall>[0]));
-          this.remember(e.host, facts.current_workload);
+          this.remember(e.host, facts);
         } else if (node?.Code === 'TransactionConflict' || idem?.Code === 'TransactionConflict') {
           await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
         } else throw err;
@@ -90,9 +98,10 @@ export class DynamoEventStore {
     }
   }
 
-  private remember(host: string, workload: number): void {
-    if (this.workload.size >= 100_000) this.workload.clear();
-    this.workload.set(host, workload);
+  private remember(host: string, facts: NodeFacts): void {
+    if (this.seen.size >= 100_000) this.seen.clear();
+    const { instance: _, ...rest } = facts;
+    this.seen.set(host, rest);
   }
 
   /** The node's half of the transaction: an Update guarded by `facts`, or a ConditionCheck when nothing moves. */
@@ -106,16 +115,19 @@ export class DynamoEventStore {
     const removes: string[] = [];
     const nowIso = x.value(':nowIso', new Date(nowMs).toISOString());
 
-    if (e.workload !== 0) {
-      const w = x.name('#w', 'current_workload');
-      const neg = x.value(':negwd', -e.workload);
-      if (workloadAfter(e, facts.current_workload) === facts.current_workload + e.workload) {
-        conditions.push(`${w} >= ${neg}`);
-        sets.push(`${w} = ${w} + ${x.value(':wd', e.workload)}`);
-      } else {
-        conditions.push(`${w} < ${neg}`);
-        sets.push(`${w} = ${x.value(':zero', 0)}`);
-      }
+    // The bounded map this step depends on: the condition states whether it had room (docs/accounting.md).
+    const bounded = boundedBy(e, facts);
+    if (bounded) {
+      const [ph, max] = bounded === 'gone' ? (['#g', MAX_TOMBSTONES] as const) : (['#a', MAX_ANNOUNCED] as const);
+      const m = x.name(ph, bounded);
+      const v = x.value(`:max_${bounded}`, max);
+      conditions.push(hasRoom(bounded, facts) ? `size(${m}) < ${v}` : `size(${m}) >= ${v}`);
+    }
+    for (const [figure, d] of Object.entries(figureDeltas(e, step)) as [Figure, number][])
+      clampedMove(x, figure, d, facts[figure], conditions, sets);
+    if (e.kind === 'utilization') {
+      // A new measurement: claims computed from the figures before it must be computed again (rule 5).
+      sets.push(`${x.name('#bl', 'baseline')} = ${x.name('#ver', 'ver')} + ${x.value(':one', 1)}`);
     }
     moves(x, e, step, nowIso, sets, removes);
 
@@ -206,11 +218,12 @@ const instanceCondition = (x: Expr, uuid: string, state: InstanceState): string 
   }
 };
 
-/** What an item says of the event's instance, and its workload. */
+/** What an item says of the event's instance, its figures and the sizes of its bounded maps. */
 export const factsOf = (e: NodeEvent, item: Record<string, unknown>): NodeFacts => {
-  const current_workload = Number(item.current_workload ?? 0);
-  if (e.kind !== 'create_end' && e.kind !== 'release') return { instance: 'none', current_workload };
   const map = (k: string) => (item[k] ?? {}) as Record<string, Record<string, unknown> | string>;
+  const figures = Object.fromEntries(FIGURES.map((f) => [f, Number(item[f] ?? 0)])) as Record<Figure, number>;
+  const sizes = { tombstones: Object.keys(map('gone')).length, announced: Object.keys(map('announced')).length };
+  if (e.kind !== 'create_end' && e.kind !== 'release') return { instance: 'none', ...figures, ...sizes };
   const u = e.instance;
   let instance: InstanceState = 'none';
   const claim = map('claims')[u] as Record<string, unknown> | undefined;
@@ -219,13 +232,40 @@ export const factsOf = (e: NodeEvent, item: Record<string, unknown>): NodeFacts 
   else if (map('released')[u]) instance = 'released';
   else if (map('inst')[u]) instance = 'reported';
   else if (map('gone')[u]) instance = 'gone';
-  return { instance, current_workload };
+  return { instance, ...figures, ...sizes };
 };
 
-/** The SET/REMOVE clauses of a step (workload aside). */
+/**
+ * Moves a figure by `delta`, kept in [0, MAX_MEASURED] by the condition's
+ * branch: `+ delta` where it lands inside, else `= 0` / `= MAX_MEASURED`; the
+ * branch is the one `current` (the facts) says, and the condition checks it.
+ */
+const clampedMove = (x: Expr, figure: Figure, delta: number, current: number, conditions: string[], sets: string[]) => {
+  if (delta === 0) return;
+  const a = x.name(`#${figure}`, figure);
+  if (delta < 0) {
+    const need = x.value(`:${figure}_need`, -delta);
+    if (current + delta >= 0) {
+      conditions.push(`${a} >= ${need}`);
+      sets.push(`${a} = ${a} - ${need}`);
+    } else {
+      conditions.push(`${a} < ${need}`);
+      sets.push(`${a} = ${x.value(':zero', 0)}`);
+    }
+    return;
+  }
+  const top = x.value(`:${figure}_top`, MAX_MEASURED - delta);
+  if (current + delta <= MAX_MEASURED) {
+    conditions.push(`${a} <= ${top}`);
+    sets.push(`${a} = ${a} + ${x.value(`:${figure}_d`, delta)}`);
+  } else {
+    conditions.push(`${a} > ${top}`);
+    sets.push(`${a} = ${x.value(':max', MAX_MEASURED)}`);
+  }
+};
+
+/** The SET/REMOVE clauses of a step's ledger maps and claimed_* counters (figures aside: `clampedMove`). */
 const moves = (x: Expr, e: NodeEvent, step: Step, nowIso: string, sets: string[], removes: string[]): void => {
-  const rv = () => x.name('#rv', 'running_vms');
-  const one = () => x.value(':one', 1);
   const counters = [
     ['#cv', 'claimed_vcpus', 'vcpus'],
     ['#cm', 'claimed_memory_mb', 'memory_mb'],
@@ -234,12 +274,12 @@ const moves = (x: Expr, e: NodeEvent, step: Step, nowIso: string, sets: string[]
   const u = '#u';
   switch (step.op) {
     case 'confirm':
-      sets.push(`#c.${u}.#conf = ${nowIso}`, `${rv()} = ${rv()} + ${one()}`);
+      sets.push(`#c.${u}.#conf = ${nowIso}`);
       return;
     case 'announce': {
       if (e.kind !== 'create_end') return;
       const entry = { vcpus: e.vcpus, memory_mb: e.memory_mb, disk_gb: e.disk_gb, at: x.values[nowIso] };
-      sets.push(`#a.${u} = ${x.value(':entry', entry)}`, `${rv()} = ${rv()} + ${one()}`);
+      sets.push(`#a.${u} = ${x.value(':entry', entry)}`);
       for (const [ph, name, field] of counters)
         sets.push(`${x.name(ph, name)} = ${ph} + ${x.value(`:${field}`, e[field])}`);
       return;
@@ -251,8 +291,7 @@ const moves = (x: Expr, e: NodeEvent, step: Step, nowIso: string, sets: string[]
       for (const [ph, name, field] of counters) {
         sets.push(`${x.name(ph, name)} = ${ph} - ${from}.${u}.${x.name(`#f_${field}`, field)}`);
       }
-      sets.push(`#g.${u} = ${nowIso}`);
-      if (step.from !== 'claimed') sets.push(`${rv()} = ${rv()} - ${one()}`);
+      if (step.tombstone) sets.push(`#g.${u} = ${nowIso}`);
       if (step.from === 'reported') sets.push(`#r.${u} = #i.${u}`);
       else removes.push(`${from}.${u}`);
       return;
@@ -260,16 +299,7 @@ const moves = (x: Expr, e: NodeEvent, step: Step, nowIso: string, sets: string[]
     case 'tombstone':
       sets.push(`#g.${u} = ${nowIso}`);
       return;
-    case 'utilization': {
-      if (e.kind !== 'utilization') return;
-      // Raw deltas, as Nova's compute_node_utilization_update: free goes up, so used goes down.
-      const mu = x.name('#mu', 'memory_mb_used');
-      const lu = x.name('#lu', 'local_gb_used');
-      sets.push(`${mu} = ${mu} - ${x.value(':ramd', e.free_ram_mb_delta)}`);
-      sets.push(`${lu} = ${lu} - ${x.value(':diskd', e.free_disk_gb_delta)}`);
-      sets.push(`${rv()} = ${rv()} + ${x.value(':vmd', e.vm_delta)}`);
-      return;
-    }
+    case 'utilization':
     case 'workload':
     case 'none':
       return;

@@ -1,4 +1,5 @@
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 
 /**
  * The local stack's front door, in the part API Gateway's gateway responses
@@ -44,6 +45,19 @@ const rewrite = (status: number, text: string): string => {
   });
 };
 
+/** The body as text, undone from its content-encoding; undefined for an encoding it does not know. */
+const decoded = (raw: Buffer, encoding: string | undefined): string | undefined => {
+  try {
+    if (!encoding || encoding === 'identity') return raw.toString('utf8');
+    if (encoding === 'gzip') return gunzipSync(raw).toString('utf8');
+    if (encoding === 'deflate') return inflateSync(raw).toString('utf8');
+    if (encoding === 'br') return brotliDecompressSync(raw).toString('utf8');
+  } catch {
+    // a body that does not decode is passed on as it came
+  }
+  return undefined;
+};
+
 export interface Gateway {
   close(): Promise<void>;
 }
@@ -69,15 +83,18 @@ export const startGateway = async (port: number, upstreamPort: number): Promise<
         const chunks: Buffer[] = [];
         upRes.on('data', (c: Buffer) => chunks.push(c));
         upRes.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          if (inContractShape(text)) {
+          const raw = Buffer.concat(chunks);
+          // serverless-offline compresses bodies over 1 KB (apiGateway.minimumCompressionSize).
+          const text = decoded(raw, upRes.headers['content-encoding']);
+          if (text === undefined || inContractShape(text)) {
             res.writeHead(status, upRes.headers);
-            res.end(text);
+            res.end(raw);
             return;
           }
           const body = rewrite(status, text);
           const headers = { ...upRes.headers, 'content-type': 'application/json' };
           delete headers['content-length'];
+          delete headers['content-encoding'];
           delete headers['transfer-encoding'];
           res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(body) });
           res.end(body);
