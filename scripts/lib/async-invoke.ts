@@ -29,6 +29,11 @@ export interface AsyncInvokeOptions {
   functionArn: string;
   /** One delay per retry (Lambda: 2 retries, about 1 and 2 minutes apart; locally seconds). */
   retryDelaysMs: readonly number[];
+  /**
+   * Attempts running at once; the others wait in order, as Lambda queues async events beyond its
+   * concurrency. Without a bound, a burst starts hundreds of DynamoDB calls at once and they time out.
+   */
+  concurrency: number;
   /** Delivers the record to the on-failure destination; a rejection is retried (onFailureDelaysMs). */
   onFailure: (record: InvocationRecord) => Promise<void>;
   /** Delays between tries of onFailure itself; after the last, the record is written to `log` whole. */
@@ -69,6 +74,20 @@ export interface AsyncInvoker<E> {
 
 export const asyncInvoker = <E>(handler: (event: E) => Promise<unknown>, o: AsyncInvokeOptions): AsyncInvoker<E> => {
   const inFlight = new Set<Promise<void>>();
+  const waiting: (() => void)[] = [];
+  let active = 0;
+  /** Runs `f` in one of `concurrency` slots; a finishing run hands its slot to the next waiting. */
+  const bounded = async <T>(f: () => Promise<T>): Promise<T> => {
+    if (active < o.concurrency) active++;
+    else await new Promise<void>((r) => waiting.push(r));
+    try {
+      return await f();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
   const attempts = 1 + o.retryDelaysMs.length;
 
   const deliver = async (record: InvocationRecord, what: string) => {
@@ -95,7 +114,7 @@ export const asyncInvoker = <E>(handler: (event: E) => Promise<unknown>, o: Asyn
     let last: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
-        await handler(event);
+        await bounded(() => handler(event));
         if (attempt > 1) o.log(`${what}: succeeded on attempt ${attempt} of ${attempts}`);
         return;
       } catch (err) {

@@ -15,6 +15,7 @@ declare const __QM_LOCAL_NOTIFY__: {
   bundle: string;
   functionArn: string;
   retryDelaysMs: number[];
+  concurrency: number;
   sqsEndpoint: string;
   dlqUrl: string;
   region: string;
@@ -31,6 +32,7 @@ const sqs = new SQSClient({
 const invoker = asyncInvoker(real.handler, {
   functionArn: cfg.functionArn,
   retryDelaysMs: cfg.retryDelaysMs,
+  concurrency: cfg.concurrency,
   // Lambda's destination record carries no message attributes: its body says why (`qm dlq list` reads it).
   onFailure: async (record) => {
     await sqs.send(new SendMessageCommand({ QueueUrl: cfg.dlqUrl, MessageBody: JSON.stringify(record) }));

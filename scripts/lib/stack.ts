@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DEV_SECRET } from '../../adapters/config';
 import { operatorToken } from '../../core/auth';
 import { startDynamoDbLocal } from './dynamodb-local';
@@ -166,23 +167,31 @@ export const startStack = async (o: StackOptions): Promise<Stack> => {
     };
     // serverless-offline-sns neither retries nor dead-letters: it loads this wrapper, which does (async-invoke.ts).
     const snsLocation = `.qm/sns-${o.httpPort}`;
-    await writeLocalNotify({
+    const localNotify = await writeLocalNotify({
       buildDir: o.buildDir,
       outDir: snsLocation,
       functionArn: `arn:aws:lambda:${REGION}:${SNS_ACCOUNT}:function:${SERVICE}-${o.stage}-notify:$LATEST`,
       retryDelaysMs: o.retryDelaysMs ?? [1000, 2000],
+      concurrency: 16,
       sqsEndpoint: sqs.url,
       dlqUrl,
       region: REGION,
     });
     env.QM_SNS_LOCATION = snsLocation;
+    const nodeOptions = `${process.env.NODE_OPTIONS ?? ''} --import ${pathToFileURL(localNotify.preload).href}`.trim();
     const baseUrl = `http://127.0.0.1:${o.httpPort}/${o.stage}`;
     let apiLog = '';
     const startApi = async () => {
       mkdirSync(resolve('.qm'), { recursive: true });
       apiLog = '';
       api = spawn(resolve('node_modules/.bin/serverless'), ['offline', 'start', '--stage', o.stage], {
-        env: { ...process.env, ...env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+        env: {
+          ...process.env,
+          ...env,
+          NODE_OPTIONS: nodeOptions,
+          SLS_TELEMETRY_DISABLED: '1',
+          SLS_NOTIFICATIONS_MODE: 'off',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       });
