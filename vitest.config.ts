@@ -16,7 +16,10 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['core/**/*.test.ts', 'agent/**/*.test.ts', 'functions/**/*.test.ts'] },
+        test: {
+          name: 'unit',
+          include: ['core/**/*.test.ts', 'agent/**/*.test.ts', 'functions/**/*.test.ts', 'scripts/**/*.test.ts'],
+        },
       },
       {
         extends: true,

@@ -9,7 +9,7 @@ export interface DeadLetters {
 export interface DeadLetter {
   /** The queue's MessageId. */
   id: string;
-  /** The `reason` attribute given to `park` ('' if the message has none). */
+  /** The `reason` attribute given to `park`; for Lambda's invocation record, failureReason of its body; else ''. */
   reason: string;
   /** The other message attributes given to `park` (e.g. `message_id`). */
   attributes: Record<string, string>;
@@ -22,6 +22,30 @@ export interface DeadLetter {
 export interface DeadLetterReader {
   list(max?: number): Promise<DeadLetter[]>;
 }
+
+/**
+ * Why Lambda's on-failure destination kept an invocation record (it sets no
+ * message attribute, the body says why): `RetriesExhausted after 3 attempts:
+ * TimeoutError: …`; '' for any other body.
+ */
+export const failureReason = (body: string): string => {
+  let record: unknown;
+  try {
+    record = JSON.parse(body);
+  } catch {
+    return '';
+  }
+  const r = record as {
+    requestContext?: { condition?: unknown; approximateInvokeCount?: unknown };
+    responsePayload?: { errorType?: unknown; errorMessage?: unknown } | null;
+  } | null;
+  const condition = r?.requestContext?.condition;
+  if (typeof condition !== 'string' || !condition) return '';
+  const count = r?.requestContext?.approximateInvokeCount;
+  const error = r?.responsePayload;
+  const why = [error?.errorType, error?.errorMessage].filter((x) => typeof x === 'string' && x).join(': ');
+  return `${condition}${typeof count === 'number' ? ` after ${count} attempts` : ''}${why ? `: ${why}` : ''}`;
+};
 
 /** Receives that bring no message not already seen before `list` concludes it has them all. */
 const IDLE_ROUNDS = 3;
@@ -85,7 +109,7 @@ export class SqsDeadLetters implements DeadLetters, DeadLetterReader {
         for (const [k, v] of Object.entries(m.MessageAttributes ?? {})) {
           attrs[k] = v.StringValue ?? (v.BinaryValue ? Buffer.from(v.BinaryValue).toString('base64') : '');
         }
-        const { reason = '', ...attributes } = attrs;
+        const { reason = failureReason(m.Body ?? ''), ...attributes } = attrs;
         const sentMs = Number(m.Attributes?.SentTimestamp);
         seen.set(m.MessageId, {
           id: m.MessageId,

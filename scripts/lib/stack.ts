@@ -1,10 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DEV_SECRET } from '../../adapters/config';
 import { operatorToken } from '../../core/auth';
 import { startDynamoDbLocal } from './dynamodb-local';
 import { type Gateway, startGateway } from './gateway';
+import { writeLocalNotify } from './local-notify';
 import { type LocalSqs, startLocalSqs } from './local-sqs';
 import { createTablesFromServerlessYml } from './tables';
 
@@ -23,7 +25,14 @@ export interface StackOptions {
   buildDir: string;
   /** Extra env for the functions (e.g. a short service_down_time in tests). */
   env?: Record<string, string>;
+  /**
+   * Delays before notify's retries (Lambda's maximumRetryAttempts is their count): a failed
+   * invocation is retried after each, then its record goes to the dead-letter queue. Default 1 s, 2 s.
+   */
+  retryDelaysMs?: number[];
   log?: (line: string) => void;
+  /** Every chunk serverless-offline writes (stdout and stderr), as it comes. */
+  output?: (chunk: string) => void;
 }
 
 export interface Stack {
@@ -70,6 +79,7 @@ export const stackOptionsFromEnv = (env = process.env): StackOptions => {
     secret: env.QM_SECRET || DEV_SECRET,
     ...(env.QM_SECRET_PREVIOUS ? { previousSecret: env.QM_SECRET_PREVIOUS } : {}),
     buildDir: env.QM_BUILD_DIR ?? (httpPort === 3000 ? '.esbuild' : `.esbuild-${httpPort}`),
+    ...(env.QM_RETRY_DELAYS_MS ? { retryDelaysMs: env.QM_RETRY_DELAYS_MS.split(',').map(Number) } : {}),
   };
 };
 
@@ -173,13 +183,33 @@ export const startStack = async (o: StackOptions): Promise<Stack> => {
       QM_BUILD_DIR: o.buildDir,
       ...(o.env ?? {}),
     };
+    // serverless-offline-sns neither retries nor dead-letters: it loads this wrapper, which does (async-invoke.ts).
+    const snsLocation = `.qm/sns-${o.httpPort}`;
+    const localNotify = await writeLocalNotify({
+      buildDir: o.buildDir,
+      outDir: snsLocation,
+      functionArn: `arn:aws:lambda:${REGION}:${SNS_ACCOUNT}:function:${SERVICE}-${o.stage}-notify:$LATEST`,
+      retryDelaysMs: o.retryDelaysMs ?? [1000, 2000],
+      concurrency: 16,
+      sqsEndpoint: sqs.url,
+      dlqUrl,
+      region: REGION,
+    });
+    env.QM_SNS_LOCATION = snsLocation;
+    const nodeOptions = `${process.env.NODE_OPTIONS ?? ''} --import ${pathToFileURL(localNotify.preload).href}`.trim();
     const baseUrl = `http://127.0.0.1:${o.httpPort}/${o.stage}`;
     let apiLog = '';
     const startApi = async () => {
       mkdirSync(resolve('.qm'), { recursive: true });
       apiLog = '';
       api = spawn(resolve('node_modules/.bin/serverless'), ['offline', 'start', '--stage', o.stage], {
-        env: { ...process.env, ...env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+        env: {
+          ...process.env,
+          ...env,
+          NODE_OPTIONS: nodeOptions,
+          SLS_TELEMETRY_DISABLED: '1',
+          SLS_NOTIFICATIONS_MODE: 'off',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       });
@@ -188,6 +218,7 @@ export const startStack = async (o: StackOptions): Promise<Stack> => {
       const keep = (d: Buffer) => {
         apiLog = (apiLog + d.toString()).slice(-20_000);
         appendFileSync(logFile, d);
+        o.output?.(d.toString());
       };
       api.stdout?.on('data', keep);
       api.stderr?.on('data', keep);
