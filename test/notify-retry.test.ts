@@ -55,7 +55,10 @@ const publish = async (body: string) =>
 const addNode = async (host: string) => {
   const r = await fetch(`${stack.baseUrl}/nodes/${host}`, {
     method: 'PUT',
-    headers: { authorization: `Bearer ${nodeToken(SECRET, host)}`, 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${nodeToken(SECRET, host, { nowMs: Date.now() })}`,
+      'content-type': 'application/json',
+    },
     body: JSON.stringify(makeReport(host)),
   });
   expect(r.status).toBe(200);
