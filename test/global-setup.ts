@@ -24,7 +24,10 @@ declare module 'vitest' {
 /**
  * Ports a test stack listens on: `base` clear of a developer's `npm start`
  * (3000/4002/8000/9324), moved by `QM_TEST_PORT_OFFSET` so that two checkouts
- * can run their tests side by side.
+ * can run their tests side by side. A stack takes base..base+12 (the gateway,
+ * serverless-offline behind it at +5, lambda at +12); the test stacks' bases are
+ * 100 apart (3300, 3400, 3600, 3800; benches 3500, 3700), so offsets are
+ * multiples of 10 below 90.
  */
 export const testPorts = (base: { httpPort: number; snsPort: number; dynamodbPort: number; sqsPort: number }) => {
   const k = Number(process.env.QM_TEST_PORT_OFFSET ?? 0);

@@ -18,7 +18,7 @@ type Answer = { route: string; status: number; code?: string; retryAfter: string
 beforeAll(async () => {
   stack = await startStack({
     stage: 'storeout',
-    ...testPorts({ httpPort: 3450, snsPort: 4452, dynamodbPort: 8450, sqsPort: 9774 }),
+    ...testPorts({ httpPort: 3800, snsPort: 4802, dynamodbPort: 8800, sqsPort: 10124 }),
     secret: SECRET,
     buildDir: '.esbuild-storeout',
   });
