@@ -18,7 +18,13 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['core/**/*.test.ts', 'agent/**/*.test.ts', 'functions/**/*.test.ts', 'scripts/**/*.test.ts'],
+          include: [
+            'core/**/*.test.ts',
+            'agent/**/*.test.ts',
+            'functions/**/*.test.ts',
+            'adapters/**/*.test.ts',
+            'scripts/**/*.test.ts',
+          ],
         },
       },
       {
