@@ -135,6 +135,23 @@ describe('qm-agent command line', () => {
     }
   });
 
+  it.each([
+    ['apiUrl', 'QM_API_URL', 'http://api', { apiUrl: 'http://api' }],
+    ['token', 'QM_TOKEN', 'qmn.t', { token: 'qmn.t' }],
+    ['interval', 'QM_INTERVAL', '30', { intervalMs: 30_000 }],
+    ['instancesPath', 'QM_INSTANCES_PATH', '/srv/vms', { instancesPath: '/srv/vms' }],
+    ['availabilityZone', 'QM_AVAILABILITY_ZONE', 'az-2', { availabilityZone: 'az-2' }],
+    ['host', 'QM_HOST', 'twin-host', { host: 'twin-host' }],
+    ['stateFile', 'QM_STATE_FILE', '/tmp/twin.json', { stateFile: '/tmp/twin.json' }],
+    ['libvirtUri', 'QM_LIBVIRT_URI', 'test:///twin', { libvirtUri: 'test:///twin' }],
+    ['pollInterval', 'QM_POLL_INTERVAL', '2', { pollMs: 2000 }],
+    ['logFormat', 'QM_LOG_FORMAT', 'json', { logFormat: 'json' }],
+  ] as const)('reads the %s flag and its env twin %s alike', (flag, env, value, expected) => {
+    expect(resolveConfig({ [flag]: value }, {})).toMatchObject(expected);
+    expect(resolveConfig({}, { [env]: value })).toMatchObject(expected);
+    expect(resolveConfig({ [flag]: ` ${value} ` }, { [env]: '  ' })).toMatchObject(expected);
+  });
+
   it('lets flags win over env', () => {
     const c = resolveConfig(
       { host: 'flag-host', interval: '5' },
