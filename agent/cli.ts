@@ -104,6 +104,17 @@ const runNotifier = async (
   }
 };
 
+/** Reads this host for every report. */
+const collectorOf = (config: AgentConfig, env: NodeJS.ProcessEnv, log: Log) =>
+  createCollector({
+    host: config.host,
+    instancesPath: config.instancesPath,
+    availabilityZone: config.availabilityZone,
+    libvirtUri: config.libvirtUri,
+    env,
+    log,
+  });
+
 /** `--print`: the report as JSON on stdout; 1 when it would not pass the API's schema. */
 const printReport = async (config: AgentConfig, collect: ReturnType<typeof createCollector>, now: () => Date) => {
   const { seq } = await readState(config.stateFile, config.host);
@@ -157,16 +168,6 @@ const runAgent = async (config: AgentConfig & { apiUrl: string }, env: NodeJS.Pr
     process.off('SIGTERM', onSignal);
   }
 };
-
-const collectorOf = (config: AgentConfig, env: NodeJS.ProcessEnv, log: Log) =>
-  createCollector({
-    host: config.host,
-    instancesPath: config.instancesPath,
-    availabilityZone: config.availabilityZone,
-    libvirtUri: config.libvirtUri,
-    env,
-    log,
-  });
 
 /** What `main` runs once the command line is understood. */
 const run = async (argv: string[], env: NodeJS.ProcessEnv): Promise<number> => {
