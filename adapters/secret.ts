@@ -1,14 +1,11 @@
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Keyring } from '../core/auth';
 import { type Config, ConfigError } from './config';
+import { type ParameterRead, readCurrent, ssmParameters } from './parameters';
 
 /** How long a container trusts the keyring it read from SSM before reading it again. */
 export const KEYRING_REFRESH_MS = 5 * 60_000;
 /** After a failed refresh, the next try waits this long (the old keyring keeps serving). */
 const RETRY_MS = 30_000;
-
-/** What GetParameter answers, reduced to what the keyring needs. */
-export type ParameterRead = (name: string) => Promise<{ Value?: string; Version?: number } | undefined>;
 
 /**
  * The current and previous secret from one SSM parameter: `name` is the current
@@ -17,8 +14,8 @@ export type ParameterRead = (name: string) => Promise<{ Value?: string; Version?
  * A first version, or a previous one that no longer exists, gives no previous secret.
  */
 export const readKeyring = async (read: ParameterRead, name: string): Promise<Keyring> => {
-  const cur = await read(name);
-  if (!cur?.Value) throw new ConfigError(`SSM parameter ${name} is empty`);
+  // The current version always from SSM (it rotates); a numbered one never changes, so it may be cached.
+  const cur = await readCurrent(read, name);
   const version = Number(cur.Version);
   if (!(Number.isInteger(version) && version > 1)) return { current: cur.Value };
   try {
@@ -82,8 +79,6 @@ export const loadKeyring = async (config: Config, onError?: (e: unknown) => void
   }
   const name = config.secretParam;
   if (!name) throw new ConfigError('no secret configured');
-  const ssm = new SSMClient({ region: config.region });
-  const read: ParameterRead = async (n) =>
-    (await ssm.send(new GetParameterCommand({ Name: n, WithDecryption: true }))).Parameter;
+  const read = ssmParameters({ client: { region: config.region }, maxAgeS: KEYRING_REFRESH_MS / 1000 });
   return refreshingKeyring(() => readKeyring(read, name), Date.now, KEYRING_REFRESH_MS, onError);
 };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseNotification } from '../core/events';
 import { ReportSchema } from '../core/nodes';
-import { resolveConfig, resolveNotifyConfig } from './cli';
+import { resolveConfig, resolveNotifyConfig } from './settings';
 import {
   AGENT_BIN,
   cleanEnv,
@@ -105,6 +105,51 @@ describe('qm-agent command line', () => {
     expect(r.stderr).toContain('Unauthorized: a valid bearer token is required');
     expect(server.requests[0]?.url).toBe('/nodes/env-host');
     expect(server.requests[0]?.headers.authorization).toBe('Bearer bad');
+  });
+
+  it('--log-format json / QM_LOG_FORMAT=json: the same fields, one JSON object a line', async () => {
+    const server = await serve(200);
+    const args = ['--once', '--api-url', server.url, '--token', 't', '--host', 'json-host', '--instances-path', '/tmp'];
+    const lines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('{'));
+    for (const r of [
+      await runAgent([...args, '--log-format', 'json', '--state-file', stateFile()]),
+      await runAgent([...args, '--state-file', stateFile()], cleanEnv({ QM_LOG_FORMAT: 'json' })),
+    ]) {
+      expect(r.code).toBe(0);
+      const report = lines(r.stderr)
+        .map((l) => JSON.parse(l))
+        .find((o) => o.msg === 'report');
+      expect(report).toMatchObject({ host: 'json-host', status: 200, reason: 'once' });
+      expect(report.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      expect(r.stderr).not.toMatch(/ report host=/);
+    }
+  });
+
+  it('exits 2 naming --log-format when it is neither text nor json', async () => {
+    for (const r of [
+      await runAgent(['--print', '--log-format', 'xml']),
+      await runAgent(['--print'], cleanEnv({ QM_LOG_FORMAT: 'xml' })),
+    ]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("--log-format: 'xml' is not text or json");
+    }
+  });
+
+  it.each([
+    ['apiUrl', 'QM_API_URL', 'http://api', { apiUrl: 'http://api' }],
+    ['token', 'QM_TOKEN', 'qmn.t', { token: 'qmn.t' }],
+    ['interval', 'QM_INTERVAL', '30', { intervalMs: 30_000 }],
+    ['instancesPath', 'QM_INSTANCES_PATH', '/srv/vms', { instancesPath: '/srv/vms' }],
+    ['availabilityZone', 'QM_AVAILABILITY_ZONE', 'az-2', { availabilityZone: 'az-2' }],
+    ['host', 'QM_HOST', 'twin-host', { host: 'twin-host' }],
+    ['stateFile', 'QM_STATE_FILE', '/tmp/twin.json', { stateFile: '/tmp/twin.json' }],
+    ['libvirtUri', 'QM_LIBVIRT_URI', 'test:///twin', { libvirtUri: 'test:///twin' }],
+    ['pollInterval', 'QM_POLL_INTERVAL', '2', { pollMs: 2000 }],
+    ['logFormat', 'QM_LOG_FORMAT', 'json', { logFormat: 'json' }],
+  ] as const)('reads the %s flag and its env twin %s alike', (flag, env, value, expected) => {
+    expect(resolveConfig({ [flag]: value }, {})).toMatchObject(expected);
+    expect(resolveConfig({}, { [env]: value })).toMatchObject(expected);
+    expect(resolveConfig({ [flag]: ` ${value} ` }, { [env]: '  ' })).toMatchObject(expected);
   });
 
   it('lets flags win over env', () => {
@@ -283,7 +328,7 @@ describe('qm-agent notify when its outbox cannot be written', () => {
     ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
-      / notify host=\S+ event=compute\.instance\.delete\.end message_id=\S+ status=error .*ENOTDIR/,
+      / notify host=\S+ event=compute\.instance\.delete\.end instance=\S+ message_id=\S+ status=error .*ENOTDIR/,
     );
   });
 });

@@ -4,6 +4,7 @@ import { dirname, resolve, sep } from 'node:path';
 import * as si from 'systeminformation';
 import type { CpuInfo, Report } from '../core/nodes';
 import { type LibvirtHost, readLibvirt, type XenMemory } from './libvirt';
+import { createLog, errorText, type Log } from './log';
 
 /** A report before the reporter stamps it: everything but `seq` and `reported_at`. */
 export type Figures = Omit<Report, 'seq' | 'reported_at'>;
@@ -22,10 +23,10 @@ export interface CollectOptions {
   /** Environment for child processes (its PATH decides whether virsh is found). */
   env?: NodeJS.ProcessEnv;
   /**
-   * Where a line about libvirt goes (without its newline); defaults to stderr. Called once
-   * per distinct failure to reach libvirt, not on every report.
+   * Where the `libvirt` line goes (default text lines on stderr): once per distinct
+   * failure to reach libvirt, not on every report.
    */
-  log?: (line: string) => void;
+  log?: Log;
 }
 
 /** Nova's default `instances_path`. */
@@ -213,7 +214,7 @@ export const createCollector = (opts: CollectOptions = {}): (() => Promise<Figur
   const host = opts.host ?? hostname();
   const uri = opts.libvirtUri ?? opts.virshUri ?? DEFAULT_LIBVIRT_URI;
   const instancesPath = opts.instancesPath ?? DEFAULT_INSTANCES_PATH;
-  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = opts.log ?? createLog();
   let lastFailure: string | undefined;
   const libvirtOf = async (): Promise<LibvirtHost | undefined> => {
     try {
@@ -221,8 +222,9 @@ export const createCollector = (opts: CollectOptions = {}): (() => Promise<Figur
       lastFailure = undefined;
       return found;
     } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
-      if (why !== lastFailure) log(`qm-agent: libvirt ${uri} unreachable: ${why}; reporting no instances`);
+      const why = errorText(e);
+      if (why !== lastFailure)
+        log('libvirt', { uri, status: 'unreachable', error: why, note: 'reporting no instances' });
       lastFailure = why;
       return undefined;
     }

@@ -16,7 +16,7 @@ import {
   parseVirshVersion,
   readLibvirt,
 } from './libvirt';
-import { pathWithout, removeTempDirs, run, tempDir } from './test-support';
+import { lineLog, pathWithout, removeTempDirs, run, tempDir } from './test-support';
 
 afterAll(removeTempDirs);
 
@@ -203,7 +203,7 @@ describe.skipIf(!hasVirsh)(`libvirt's test driver through real virsh${SKIP}`, ()
       host: 'node-1',
       instancesPath: INSTANCES,
       libvirtUri: nodeUri('node-three-domains.xml'),
-      log: (l) => log.push(l),
+      log: lineLog(log),
     });
     const report = await collect();
     expect(ReportSchema.safeParse({ ...report, seq: 1, reported_at: new Date().toISOString() }).success).toBe(true);
@@ -288,7 +288,9 @@ describe.skipIf(!hasVirsh)(`libvirt's test driver through real virsh${SKIP}`, ()
 });
 
 describe.skipIf(!hasVirsh)(`libvirt that does not answer${SKIP}`, () => {
-  const LINE = /^qm-agent: libvirt (\S+) unreachable: (.+); reporting no instances$/;
+  const LINE = /^\S+Z libvirt uri=(\S+) status=unreachable error=(.+) note="reporting no instances"$/;
+  /** A clock that stands still, so two lines of the same outage read the same. */
+  const AT = () => new Date('2026-11-26T01:00:00Z');
 
   const expectNoLibvirt = (report: Awaited<ReturnType<ReturnType<typeof createCollector>>>) => {
     expect(report.instances).toEqual([]);
@@ -307,7 +309,7 @@ describe.skipIf(!hasVirsh)(`libvirt that does not answer${SKIP}`, () => {
     ['a remote libvirtd that refuses the connection', 'qemu+tcp://127.0.0.1:1/system', /Connection refused/],
   ])('reports capacity with no instances for %s, logging why once across two reports', async (_, uri, why) => {
     const log: string[] = [];
-    const collect = createCollector({ instancesPath: '/tmp', libvirtUri: uri, log: (l) => log.push(l) });
+    const collect = createCollector({ instancesPath: '/tmp', libvirtUri: uri, log: lineLog(log) });
     expectNoLibvirt(await collect());
     expectNoLibvirt(await collect());
     expect(log).toHaveLength(1);
@@ -324,12 +326,12 @@ describe.skipIf(!hasVirsh)(`libvirt that does not answer${SKIP}`, () => {
       instancesPath: '/tmp',
       libvirtUri: 'test:///default',
       env,
-      log: (l) => log.push(l),
+      log: lineLog(log, AT),
     });
     expectNoLibvirt(await collect());
     expectNoLibvirt(await collect());
     expect(log).toEqual([
-      'qm-agent: libvirt test:///default unreachable: virsh version: virsh not found on PATH (Debian/Ubuntu: apt-get install libvirt-clients); reporting no instances',
+      '2026-11-26T01:00:00Z libvirt uri=test:///default status=unreachable error="virsh version: virsh not found on PATH (Debian/Ubuntu: apt-get install libvirt-clients)" note="reporting no instances"',
     ]);
   });
 
@@ -343,7 +345,7 @@ describe.skipIf(!hasVirsh)(`libvirt that does not answer${SKIP}`, () => {
       instancesPath: INSTANCES,
       libvirtUri: nodeUri('node-three-domains.xml'),
       env: { ...process.env, PATH: path, QM_TEST_DOWN: down },
-      log: (l) => log.push(l),
+      log: lineLog(log, AT),
     });
     writeFileSync(down, '');
     expectNoLibvirt(await collect());

@@ -81,3 +81,12 @@ export const diffDomains = (
   const out = (type: string) => (i: Instance) => notification(host, type, { ...instancePayload(host, i) }, now, newId);
   return [...gone.map(out(DELETE_END)), ...came.map(out(CREATE_END))];
 };
+
+/** The fields of a `notify` log line about `n`, the same for the watch and `qm-agent notify`. */
+export const noteFields = (host: string, n: Notification, status: string) => ({
+  host,
+  event: n.event_type,
+  instance: String(n.payload.instance_id ?? ''),
+  message_id: n.message_id,
+  status,
+});

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Notification, notification } from './notifications';
 import { isLoopback, Outbox, type Publish } from './outbox';
-import { removeTempDirs, tempDir } from './test-support';
+import { lineLog, removeTempDirs, tempDir } from './test-support';
 
 afterAll(removeTempDirs);
 
@@ -137,7 +137,7 @@ describe('Outbox', () => {
     const n = note();
     await box.enqueue([n]);
     const lines: string[] = [];
-    const withLog = new Outbox(box.dir, { log: (l) => lines.push(l) });
+    const withLog = new Outbox(box.dir, { log: lineLog(lines) });
     const r = recorder();
     expect((await withLog.flush(r.publish)).pending).toBe(0);
     expect(r.bodies).toHaveLength(2);

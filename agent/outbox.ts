@@ -3,6 +3,7 @@ import { link, mkdir, open, readdir, readFile, rename, stat, unlink, utimes } fr
 import { dirname, join } from 'node:path';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { networkError } from './client';
+import type { Log } from './log';
 import type { Notification } from './notifications';
 
 /**
@@ -85,8 +86,8 @@ export interface OutboxOptions {
   lockWaitMs?: number;
   /** A lock untouched this long is taken over even if its pid lives (pid reuse; default 120 s). */
   lockStaleMs?: number;
-  /** One line per message set aside as unreadable. */
-  log?: (line: string) => void;
+  /** One `outbox` line per message set aside as unreadable. */
+  log?: Log;
 }
 
 /** A durable FIFO of notifications in one directory. */
@@ -232,7 +233,11 @@ export class Outbox {
           if (m === 'corrupt') {
             // Written atomically, so this is damage from outside; keep it, out of the way of the queue.
             await rename(join(this.dir, name), join(this.dir, `${name}.corrupt`));
-            this.o.log?.(`outbox: ${join(this.dir, name)} is not a notification; renamed to ${name}.corrupt`);
+            this.o.log?.('outbox', {
+              file: join(this.dir, name),
+              error: 'not a notification',
+              renamed_to: `${name}.corrupt`,
+            });
             continue;
           }
           try {

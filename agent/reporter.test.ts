@@ -4,10 +4,19 @@ import fc from 'fast-check';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type Report, ReportSchema } from '../core/nodes';
 import { createCollector, type Figures } from './collect';
-import { backoffDelayMs, figuresChanged, type ReporterOptions, reportLine, reportOnce, runReporter } from './reporter';
+import { formatLine } from './log';
+import {
+  backoffDelayMs,
+  figuresChanged,
+  type ReporterOptions,
+  reportFields,
+  reportOnce,
+  runReporter,
+} from './reporter';
 import { nextSeq, readState } from './state';
 import {
   freePort,
+  lineLog,
   removeTempDirs,
   type SeenRequest,
   startServer,
@@ -71,7 +80,7 @@ const startLoop = (o: Partial<ReporterOptions> & Pick<ReporterOptions, 'apiUrl' 
     pollMs: 20,
     backoffBaseMs: 20,
     backoffCapMs: 200,
-    log: (l) => lines.push(l),
+    log: lineLog(lines),
     signal: controller.signal,
     ...o,
   });
@@ -140,16 +149,16 @@ describe('seq', () => {
 describe('log line', () => {
   it('says host, seq, status and the free figures on success, and retry_in and error on failure', () => {
     const report: Report = { ...FIGURES, seq: 5, reported_at: '2026-11-26T01:00:00Z' };
-    const at = Date.parse('2026-11-26T01:00:00Z');
-    expect(reportLine(report, { kind: 'ok', status: 200 }, { reason: 'start' }, at)).toBe(
+    const at = new Date('2026-11-26T01:00:00Z');
+    const line = (...a: Parameters<typeof reportFields>) => formatLine('text', at, 'report', reportFields(...a));
+    expect(line(report, { kind: 'ok', status: 200 }, { reason: 'start' })).toBe(
       '2026-11-26T01:00:00Z report host=test-host seq=5 status=200 reason=start vcpus=2 vcpus_used=0 free_ram_mb=9000 free_disk_gb=90 running_vms=0',
     );
     expect(
-      reportLine(
+      line(
         report,
         { kind: 'unavailable', status: 'error', error: 'ECONNREFUSED' },
         { reason: 'retry', retryInMs: 4200 },
-        at,
       ),
     ).toBe(
       '2026-11-26T01:00:00Z report host=test-host seq=5 status=error reason=retry retry_in=4.2s error=ECONNREFUSED',
@@ -244,7 +253,7 @@ describe('the reporter loop against a real HTTP server', () => {
       host: 'test-host',
       stateFile: stateFile(),
       collect: async () => FIGURES,
-      log: (l) => lines.push(l),
+      log: lineLog(lines),
     });
     expect(result.kind).toBe('ok');
     expect(server.requests.map((r) => sent(r).seq)).toEqual([expect.any(Number), stored + 1]);

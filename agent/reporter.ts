@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Report } from '../core/nodes';
 import { putReport, type SendResult } from './client';
 import type { Figures } from './collect';
+import { createLog, errorText, type Log, type LogFields } from './log';
 import { nextSeq, readState, writeState } from './state';
 
 /** What the reporter needs; times in milliseconds. */
@@ -24,10 +25,12 @@ export interface ReporterOptions {
   timeoutMs?: number;
   /** Stops the loop (SIGINT/SIGTERM). */
   signal?: AbortSignal;
-  /** One line per event; default stderr. */
-  log?: (line: string) => void;
+  /** One line per event; default text lines on stderr. */
+  log?: Log;
   /** [0, 1) source for jitter. */
   random?: () => number;
+  /** The clock: when a report is due, its seq and `reported_at` (default the system clock). */
+  now?: () => Date;
 }
 
 /** Why a report was sent. */
@@ -64,23 +67,12 @@ export const figuresChanged = (prev: Figures, next: Figures): boolean => {
   return canonical({ ...prev, memory_mb_used: 0 }) !== canonical({ ...next, memory_mb_used: 0 });
 };
 
-/** A log timestamp: ISO 8601 to the second, UTC. */
-export const stamp = (ms = Date.now()): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-const value = (v: string | number) => (typeof v === 'string' && /[\s"=]/.test(v) ? JSON.stringify(v) : String(v));
-/** `k=v` pairs of a log line; values with spaces, quotes or `=` are JSON-quoted. */
-export const fields = (f: Record<string, string | number | undefined>) =>
-  Object.entries(f)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k}=${value(v as string | number)}`)
-    .join(' ');
-
-/** The one log line of a report attempt. */
-export const reportLine = (
+/** The fields of the one `report` line of a report attempt. */
+export const reportFields = (
   report: Report,
   result: SendResult,
   extra: { reason?: ReportReason; retryInMs?: number } = {},
-  nowMs = Date.now(),
-): string => {
+): LogFields => {
   const head = { host: report.hypervisor_hostname, seq: report.seq, status: result.status, reason: extra.reason };
   const tail =
     result.kind === 'ok'
@@ -95,10 +87,8 @@ export const reportLine = (
           retry_in: extra.retryInMs === undefined ? undefined : `${(extra.retryInMs / 1000).toFixed(1)}s`,
           error: result.error,
         };
-  return `${stamp(nowMs)} report ${fields({ ...head, ...tail })}`;
+  return { ...head, ...tail };
 };
-
-const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 const readToken = async (source: ReporterOptions['token']): Promise<string> =>
   typeof source === 'string' ? source : source();
@@ -112,7 +102,8 @@ class Sender {
 
   constructor(
     private readonly o: ReporterOptions,
-    private readonly log: (line: string) => void,
+    private readonly log: Log,
+    private readonly now: () => Date,
   ) {}
 
   private async load(): Promise<void> {
@@ -123,17 +114,17 @@ class Sender {
 
   /** Takes the next seq and stores it before sending, so a crash mid-request never reuses it. */
   private async takeSeq(): Promise<number> {
-    this.seq = nextSeq(this.seq, Date.now());
+    this.seq = nextSeq(this.seq, this.now().getTime());
     try {
       await writeState(this.o.stateFile, { host: this.o.host, seq: this.seq });
     } catch (e) {
-      this.log(`${stamp()} state ${fields({ host: this.o.host, file: this.o.stateFile, error: errorText(e) })}`);
+      this.log('state', { host: this.o.host, file: this.o.stateFile, error: errorText(e) });
     }
     return this.seq;
   }
 
   private async put(figures: Figures): Promise<{ report: Report; result: SendResult }> {
-    const report: Report = { ...figures, seq: await this.takeSeq(), reported_at: new Date().toISOString() };
+    const report: Report = { ...figures, seq: await this.takeSeq(), reported_at: this.now().toISOString() };
     let token: string;
     try {
       token = await readToken(this.o.token);
@@ -161,24 +152,25 @@ class Sender {
     await this.load();
     let { report, result } = await this.put(figures);
     if (result.kind === 'stale') {
-      this.log(reportLine(report, result, { reason }));
+      this.log('report', reportFields(report, result, { reason }));
       this.seq = Math.max(this.seq, result.storedSeq ?? 0);
       ({ report, result } = await this.put(figures));
       reason = 'stale';
     }
     if (this.o.signal?.aborted) return undefined;
-    this.log(reportLine(report, result, { reason, retryInMs: result.kind === 'ok' ? undefined : retryIn(result) }));
+    this.log(
+      'report',
+      reportFields(report, result, { reason, retryInMs: result.kind === 'ok' ? undefined : retryIn(result) }),
+    );
     return result;
   }
 }
 
-const stderrLine = (line: string) => {
-  process.stderr.write(`${line}\n`);
-};
+const systemClock = () => new Date();
 
 /** Collects and sends one report (with the single 409 resend); the final result. */
 export const reportOnce = async (o: ReporterOptions): Promise<SendResult> => {
-  const sender = new Sender(o, o.log ?? stderrLine);
+  const sender = new Sender(o, o.log ?? createLog(), o.now ?? systemClock);
   const result = await sender.send(await o.collect(), 'once', () => undefined);
   return result ?? { kind: 'unavailable', status: 'error', error: 'aborted' };
 };
@@ -191,11 +183,12 @@ export const reportOnce = async (o: ReporterOptions): Promise<SendResult> => {
  * Resolves when `signal` aborts; never rejects for the API's sake.
  */
 export const runReporter = async (o: ReporterOptions): Promise<void> => {
-  const log = o.log ?? stderrLine;
+  const log = o.log ?? createLog();
+  const clock = o.now ?? systemClock;
   const intervalMs = o.intervalMs ?? 60_000;
   const pollMs = o.pollMs ?? Math.min(intervalMs, 5000);
   const random = o.random ?? Math.random;
-  const sender = new Sender(o, log);
+  const sender = new Sender(o, log, clock);
   let lastSent: Figures | undefined;
   let dueAt = 0;
   let holdUntil = 0;
@@ -222,9 +215,9 @@ export const runReporter = async (o: ReporterOptions): Promise<void> => {
     try {
       figures = await o.collect();
     } catch (e) {
-      log(`${stamp()} collect ${fields({ host: o.host, error: errorText(e) })}`);
+      log('collect', { host: o.host, error: errorText(e) });
     }
-    const reason = figures && decide(Date.now(), figures, await tokenReplaced());
+    const reason = figures && decide(clock().getTime(), figures, await tokenReplaced());
     if (figures && reason) {
       let delay = 0;
       const result = await sender
@@ -235,11 +228,11 @@ export const runReporter = async (o: ReporterOptions): Promise<void> => {
         })
         .catch((e: unknown): SendResult => {
           // Only a bug lands here (putReport never throws); keep going as if the API were away.
-          log(`${stamp()} report ${fields({ host: o.host, status: 'error', error: errorText(e) })}`);
+          log('report', { host: o.host, status: 'error', error: errorText(e) });
           delay = backoffDelayMs(failures, random, o.backoffBaseMs, o.backoffCapMs);
           return { kind: 'unavailable', status: 'error', error: errorText(e) };
         });
-      const now = Date.now();
+      const now = clock().getTime();
       refusedToken = result?.kind === 'rejected' && result.status === 401 ? sender.lastToken : undefined;
       if (result?.kind === 'ok') {
         lastSent = figures;
@@ -257,7 +250,7 @@ export const runReporter = async (o: ReporterOptions): Promise<void> => {
         failures = 0;
       }
     }
-    const now = Date.now();
+    const now = clock().getTime();
     const wakeAt = Math.min(now + pollMs, retryAt ?? dueAt);
     await sleep(Math.max(0, wakeAt - now), undefined, { signal: o.signal }).catch(() => undefined);
   }

@@ -4,6 +4,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
+import { createLog, type Log } from './log';
 
 /** The repository root. */
 export const ROOT = resolve(import.meta.dirname, '..');
@@ -151,3 +152,6 @@ export const waitFor = async (check: () => boolean, timeoutMs = 15_000, what = '
     await new Promise((r) => setTimeout(r, 20));
   }
 };
+
+/** A `Log` that appends its text lines to `lines` (stamped by `now`, default the system clock). */
+export const lineLog = (lines: string[], now?: () => Date): Log => createLog({ write: (l) => lines.push(l), now });

@@ -4,8 +4,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Instance } from '../core/nodes';
 import { CREATE_END, DELETE_END, type Notification } from './notifications';
 import { Outbox, type Publish } from './outbox';
-import { removeTempDirs, tempDir, waitFor } from './test-support';
-import { DomainTracker, eventsUsable, isLifecycleLine, type LookReason, seenFile, watchLibvirt } from './watch';
+import { seenFile } from './seen';
+import { lineLog, removeTempDirs, tempDir, waitFor } from './test-support';
+import { DomainTracker, type LookReason } from './tracker';
+import { eventsUsable, isLifecycleLine } from './virsh';
+import { watchLibvirt } from './watch';
 
 afterAll(removeTempDirs);
 
@@ -33,7 +36,7 @@ const setup = (stateFile = join(tempDir('qm-watch-'), 'agent.json')) => {
         return world.domains;
       },
       listed: async () => world.listed ?? new Set(world.domains.map((d) => d.uuid)),
-      log: (l) => lines.push(l),
+      log: lineLog(lines),
       backoffBaseMs: 10,
       backoffCapMs: 20,
       random: () => 1,
@@ -267,7 +270,7 @@ const watching = (o: { uri?: string; virsh: string; pollMs?: number; eventRetryM
       reasons.push(r);
     },
     signal: stop.signal,
-    log: (l) => lines.push(l),
+    log: lineLog(lines),
     virsh: o.virsh,
   });
   return {
@@ -329,5 +332,33 @@ describe('watchLibvirt', () => {
     await w.stop();
     expect(w.reasons.slice(0, 3)).toEqual(['start', 'poll', 'poll']);
     expect(virsh.calls()).toEqual([]);
+  });
+});
+
+describe('watchLibvirt on its clock', () => {
+  it('keeps its schedule by the injected clock: a clock that jumps a poll interval makes the next look due', async () => {
+    const virsh = fakeVirsh('exec sleep 30');
+    // Each reading is a minute and a second after the last: every poll (60 s) is due at once.
+    let t = Date.parse('2026-11-26T01:00:00Z');
+    const reasons: LookReason[] = [];
+    const stop = new AbortController();
+    const done = watchLibvirt({
+      uri: 'test:///default',
+      pollMs: 60_000,
+      look: async (r) => {
+        reasons.push(r);
+      },
+      signal: stop.signal,
+      log: () => {},
+      virsh: virsh.file,
+      now: () => {
+        t += 61_000;
+        return new Date(t);
+      },
+    });
+    await waitFor(() => reasons.filter((r) => r === 'poll').length >= 2, 10_000, 'polls by the injected clock');
+    stop.abort();
+    await done;
+    expect(reasons[0]).toBe('start');
   });
 });

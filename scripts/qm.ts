@@ -8,22 +8,30 @@
  * `npx qm dlq list`: the messages the notify function parked in its
  * dead-letter queue, read without consuming them.
  */
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { Command } from 'commander';
 import { DEV_SECRET } from '../adapters/config';
+import { readCurrent, ssmParameters } from '../adapters/parameters';
 import { type DeadLetter, SqsDeadLetters } from '../adapters/sqs/dead-letters';
+import { createLog } from '../agent/log';
 import { DEFAULT_TTL_S, nodeToken, operatorToken, parseDuration } from '../core/auth';
 import { HOST_PATTERN } from '../core/schema';
+
+/** qm's log lines: the agent's style (agent/log.ts), text on stderr. */
+const log = createLog();
 
 const secretFrom = async (opts: { ssmParameter?: string; region?: string }): Promise<string> => {
   if (process.env.QM_SECRET) return process.env.QM_SECRET;
   if (opts.ssmParameter) {
-    const ssm = new SSMClient(opts.region ? { region: opts.region } : {});
-    const out = await ssm.send(new GetParameterCommand({ Name: opts.ssmParameter, WithDecryption: true }));
-    if (!out.Parameter?.Value) throw new Error(`SSM parameter ${opts.ssmParameter} is empty`);
-    return out.Parameter.Value;
+    // The keyring's reader (adapters/parameters.ts): the same decryption, the same errors.
+    const read = ssmParameters({ client: opts.region ? { region: opts.region } : {} });
+    try {
+      return (await readCurrent(read, opts.ssmParameter)).Value;
+    } catch (e) {
+      const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      program.error(`qm: cannot read SSM parameter ${opts.ssmParameter}: ${why}`, { exitCode: 1 });
+    }
   }
-  process.stderr.write('qm: QM_SECRET is not set; using the local stack development secret\n');
+  log('secret', { source: 'development', warning: 'QM_SECRET is not set; using the local stack development secret' });
   return DEV_SECRET;
 };
 

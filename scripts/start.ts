@@ -1,15 +1,18 @@
 /**
  * `npm start`: the whole local stack on this machine, plus one agent that
- * reports it. Ctrl-C stops every process it started, by PID.
+ * reports it. Ctrl-C stops every process it started, by PID. What to use (URL,
+ * token, queue) goes to stdout; progress goes to stderr as the agent's log lines.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { createLog } from '../agent/log';
 import { nodeToken } from '../core/auth';
 import { stackOptionsFromEnv, startStack, stopChild } from './lib/stack';
 
 const started = Date.now();
-const options = { ...stackOptionsFromEnv(), log: (l: string) => console.log(l) };
+const log = createLog();
+const options = { ...stackOptionsFromEnv(), log: (l: string) => log('stack', { note: l }) };
 const stack = await startStack(options);
 const host = process.env.QM_HOST ?? hostname();
 
@@ -44,13 +47,13 @@ const agent: ChildProcess = spawn(
   ],
   { stdio: ['ignore', 'inherit', 'inherit'], detached: true },
 );
-console.log(`Agent for ${host}: pid ${agent.pid}`);
+log('agent', { host, pid: agent.pid });
 
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
-  console.log('Stopping…');
+  log('stop', { agent_pid: agent.pid });
   await stopChild(agent);
   await stack.stop();
   process.exit(0);

@@ -1,3 +1,6 @@
+// Notify keeps its own idempotency record, not Powertools Idempotency: the record
+// must commit in ONE transaction with the node's update (a duplicate cancels both),
+// and Powertools writes its record in a separate request from the handler's work.
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';

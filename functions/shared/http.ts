@@ -39,7 +39,11 @@ const errorBody = (code: string, message: string, details: Record<string, unknow
   error: { code, message, details },
 });
 
-/** Maps a thrown error to the contract's error body; internals of a 500 never leak. */
+/**
+ * Maps a thrown error to the contract's error body; internals of a 500 never leak.
+ * Our own, not `@middy/http-error-handler`: the contract's body is
+ * `{error: {code, message, details}}` with our codes, which that one does not write.
+ */
 export const errorMiddleware = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context> => ({
   onError: async (request) => {
     const e = request.error;
