@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { buildDashboardPage, PAGE_MODULE } from './ui/build.cjs';
 
 /**
  * Two projects: `unit` (pure code and the agent on this machine, no stack) and
@@ -7,6 +8,15 @@ import { defineConfig } from 'vitest/config';
  * runs the fast half alone.
  */
 export default defineConfig({
+  // The dashboard page, built from ui/ as the functions' bundles get it (serverless.yml custom.esbuild.plugins).
+  plugins: [
+    {
+      name: 'qm-dashboard-page',
+      resolveId: (id: string) => (id === PAGE_MODULE ? `\0${PAGE_MODULE}` : undefined),
+      load: (id: string) =>
+        id === `\0${PAGE_MODULE}` ? `export default ${JSON.stringify(buildDashboardPage())};` : undefined,
+    },
+  ],
   test: {
     testTimeout: 60_000,
     hookTimeout: 180_000,
@@ -18,7 +28,13 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['core/**/*.test.ts', 'agent/**/*.test.ts', 'functions/**/*.test.ts', 'scripts/**/*.test.ts'],
+          include: [
+            'core/**/*.test.ts',
+            'agent/**/*.test.ts',
+            'functions/**/*.test.ts',
+            'scripts/**/*.test.ts',
+            'ui/**/*.test.ts',
+          ],
         },
       },
       {
