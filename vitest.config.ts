@@ -1,5 +1,10 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
-import { buildDashboardPage, PAGE_MODULE } from './ui/build.cjs';
+
+// Required, not imported: vite bundles an imported config dependency, and the builder's own require of esbuild with it.
+const { buildDashboardPage, PAGE_MODULE } = createRequire(import.meta.url)(
+  './ui/build.cjs',
+) as typeof import('./ui/build.cjs');
 
 /**
  * Two projects: `unit` (pure code and the agent on this machine, no stack) and

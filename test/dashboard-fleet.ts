@@ -79,7 +79,9 @@ export const seedFleet = async (
       current_workload: 0,
       // An instance no scheduler placed and no notification announced: drift (unknown_instance).
       instances:
-        host === driftHost ? [{ uuid: '6f1c2a7e-0b7d-4c55-9a51-1f0e3b9d2c44', vcpus: 2, memory_mb: 4096, disk_gb: 40 }] : [],
+        host === driftHost
+          ? [{ uuid: '6f1c2a7e-0b7d-4c55-9a51-1f0e3b9d2c44', vcpus: 2, memory_mb: 4096, disk_gb: 40 }]
+          : [],
       availability_zone: zone,
       seq: 1,
       reported_at: new Date().toISOString(),

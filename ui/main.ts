@@ -35,6 +35,8 @@ const POLL_MS = 5000;
 /** GET /nodes pages read per refresh (1,000 hosts a page). */
 const MAX_PAGES = 20;
 const TOKEN_KEY = 'qm.operator-token';
+/** A resource this full is shown hot (bold, vermillion). */
+const HOT = 0.9;
 
 /** The API's base: the page is `<base>/dashboard` (the stage prefix locally and on API Gateway alike). */
 const API_BASE = location.pathname.replace(/\/dashboard\/?$/, '');
@@ -157,7 +159,11 @@ const renderTotals = (list: NodeView[]): void => {
   }
   const res = (key: string, u: Usage, unit: Unit) => {
     const r = totalRefs.get(key) as TotalRefs;
-    setText(r.big, `${fmtPercent(fill(u))} taken of ${unit(u.total)}`);
+    const sigBig = `${fmtPercent(fill(u))}|${unit(u.total)}`;
+    if (r.big.dataset.sig !== sigBig) {
+      r.big.dataset.sig = sigBig;
+      replaceChildren(r.big, fmtPercent(fill(u)), h('span', { class: 'of' }, `taken of ${unit(u.total)}`));
+    }
     if (r.bar) updateBar(r.bar, u, unit);
     const sig = `${u.used}/${u.claimed}/${u.free}`;
     if (r.parts.dataset.sig !== sig) {
@@ -218,6 +224,7 @@ const updateTile = (t: TileRefs, n: NodeView): void => {
   for (const k of ['vcpu', 'ram', 'disk'] as const) {
     updateBar(t.bars[k].bar, u[k], units[k]);
     setText(t.bars[k].pct, fmtPercent(fill(u[k])));
+    setAttr(t.bars[k].pct, 'class', fill(u[k]) >= HOT ? 'pct hot' : 'pct');
   }
 };
 
@@ -274,6 +281,7 @@ const updateRow = (r: RowRefs, n: NodeView, nowMs: number): void => {
   for (const k of ['vcpu', 'ram', 'disk'] as const) {
     updateBar(r.res[k].bar, u[k], k === 'vcpu' ? vcpuUnit : units[k]);
     setText(r.res[k].fig, `${fmtPercent(fill(u[k]))} · ${units[k](u[k].free)} free of ${units[k](u[k].total)}`);
+    setAttr(r.res[k].fig, 'class', fill(u[k]) >= HOT ? 'fig hot' : 'fig');
   }
   setText(r.cells.vms as HTMLElement, fmtInt(Number(n.running_vms ?? 0)));
   setText(r.cells.claims as HTMLElement, String((n.claims ?? []).length));
@@ -518,18 +526,29 @@ const renderDecision = (m: DecisionModel, focus: string): void => {
     type: 'search',
     id: 'rejection-filter',
     placeholder: 'host or filter…',
-    value: focus,
     spellcheck: 'false',
   });
   const rejBody = h('tbody', {});
-  const rejRows = m.rejections.map((r) => {
+  const withFigures = m.rejections.some((r) => r.figures || r.code);
+  // The host asked about first, then the rarest reasons (the near misses) before the common ones, then by name.
+  const countOf = new Map(m.filterCounts.map((c) => [c.filter, c.hosts]));
+  const ordered = [...m.rejections].sort(
+    (a, b) =>
+      Number(b.host === focus) - Number(a.host === focus) ||
+      (countOf.get(a.filter) ?? 0) - (countOf.get(b.filter) ?? 0) ||
+      a.filter.localeCompare(b.filter) ||
+      a.host.localeCompare(b.host),
+  );
+  const rejRows = ordered.map((r) => {
+    // The sentence starts with the filter's name, which the column before already shows.
+    const reason = r.filter && r.reason.startsWith(`${r.filter}: `) ? r.reason.slice(r.filter.length + 2) : r.reason;
     const tr = h(
       'tr',
       { 'data-host': r.host, class: r.host === focus ? 'hi' : '' },
       h('td', {}, h('a', { href: hostHref(r.host) }, r.host)),
       h('td', { class: 'filter-name' }, r.filter),
-      h('td', { class: 'reason' }, r.reason, r.code ? h('div', { class: 'figs' }, `code ${r.code}`) : null),
-      h('td', { class: 'figs' }, fmtFigures(r.figures)),
+      h('td', { class: 'reason' }, reason),
+      withFigures ? h('td', { class: 'figs' }, r.code ? `${r.code} ` : '', fmtFigures(r.figures)) : null,
     );
     return { r, tr };
   });
@@ -631,11 +650,13 @@ const renderDecision = (m: DecisionModel, focus: string): void => {
       'div',
       { class: 'card', id: 'ranking' },
       h('h2', {}, 'Survivors, best first, with each weigher’s contribution'),
-      h(
-        'p',
-        { class: 'muted' },
-        'weight = Σ normalized × multiplier (Nova: each weigher’s raw values scaled into [0, 1] across the survivors).',
-      ),
+      m.ranking.length
+        ? h(
+            'p',
+            { class: 'muted' },
+            'weight = Σ normalized × multiplier (Nova: each weigher’s raw values scaled into [0, 1] across the survivors).',
+          )
+        : null,
       table(
         ['#', 'Host', 'Weight', ...m.weighers],
         m.ranking.map((r, i) => [
@@ -673,7 +694,7 @@ const renderDecision = (m: DecisionModel, focus: string): void => {
                   h('th', {}, 'Host'),
                   h('th', {}, 'Rejected by'),
                   h('th', {}, 'Why, in numbers'),
-                  h('th', {}, 'Figures'),
+                  withFigures ? h('th', {}, 'Code and figures') : null,
                 ),
               ),
               rejBody,
