@@ -44,7 +44,8 @@ const filterToSeeded = async (page: Page) => {
 
 describe('the dashboard (GET /dashboard) in a browser', () => {
   beforeAll(async () => {
-    prefix = `dash${Date.now().toString(36)}`;
+    // Short, so that names fit the tiles of the screenshots; unique enough for one stack's run.
+    prefix = `d${(Date.now() % 46_656).toString(36)}`;
     fleet = await seedFleet(stack().baseUrl, stack().operatorToken, stack().secret, prefix);
     profile = mkdtempSync(join(tmpdir(), 'qm-chromium-'));
     ctx = await chromium.launchPersistentContext(profile, {
@@ -158,6 +159,11 @@ describe('the dashboard (GET /dashboard) in a browser', () => {
     expect(await page.textContent('#host-metadata')).toContain(MARKUP);
     expect(await page.$$('main img')).toHaveLength(0);
     expect(await page.title()).toBe('Quartermaster');
+
+    // rack4-01 holds two of the placed decision's claims.
+    await page.goto(`${dashboard()}#host=${prefix}-rack4-01`);
+    await expect.poll(() => page.textContent('#host-name')).toBe(`${prefix}-rack4-01`);
+    expect(await page.locator('#host-claims tbody tr').count()).toBe(2);
     await shot(page, 'host');
 
     await page.goto(`${dashboard()}#host=${fleet.driftHost}`);
