@@ -1,4 +1,10 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+
+// Required, not imported: vite bundles an imported config dependency, and the builder's own require of esbuild with it.
+const { buildDashboardPage, PAGE_MODULE } = createRequire(import.meta.url)(
+  './ui/build.cjs',
+) as typeof import('./ui/build.cjs');
 
 /**
  * Two projects: `unit` (pure code and the agent on this machine, no stack) and
@@ -7,6 +13,15 @@ import { defineConfig } from 'vitest/config';
  * runs the fast half alone.
  */
 export default defineConfig({
+  // The dashboard page, built from ui/ as the functions' bundles get it (serverless.yml custom.esbuild.plugins).
+  plugins: [
+    {
+      name: 'qm-dashboard-page',
+      resolveId: (id: string) => (id === PAGE_MODULE ? `\0${PAGE_MODULE}` : undefined),
+      load: (id: string) =>
+        id === `\0${PAGE_MODULE}` ? `export default ${JSON.stringify(buildDashboardPage())};` : undefined,
+    },
+  ],
   test: {
     testTimeout: 60_000,
     hookTimeout: 180_000,
@@ -24,6 +39,7 @@ export default defineConfig({
             'functions/**/*.test.ts',
             'adapters/**/*.test.ts',
             'scripts/**/*.test.ts',
+            'ui/**/*.test.ts',
           ],
         },
       },

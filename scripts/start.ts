@@ -21,6 +21,8 @@ const publicUrl = stack.baseUrl.replace('127.0.0.1', 'localhost');
 console.log(`Quartermaster API: ${publicUrl}`);
 console.log(`SNS endpoint: ${stack.snsUrl} topic: ${stack.topicArn}`);
 console.log(`Operator token: ${stack.operatorToken}`);
+// The fragment never reaches a server; the page keeps the token in the tab's sessionStorage.
+console.log(`Dashboard: ${publicUrl}/dashboard#token=${stack.operatorToken}`);
 console.log(`Dead-letter queue: ${stack.dlqUrl}`);
 console.log(`Ready in ${((Date.now() - started) / 1000).toFixed(1)} s. Try:`);
 console.log(`  curl -s -H "Authorization: Bearer ${stack.operatorToken}" ${publicUrl}/nodes`);

@@ -109,7 +109,7 @@ describe('the packaged CloudFormation template', () => {
     const methods = Object.values(resources)
       .filter((r) => r.Type === 'AWS::ApiGateway::Method')
       .map((r) => r.Properties.HttpMethod);
-    expect(methods.sort()).toEqual(['ANY', 'ANY', 'DELETE', 'GET', 'GET', 'GET', 'PATCH', 'POST', 'PUT']);
+    expect(methods.sort()).toEqual(['ANY', 'ANY', 'DELETE', 'GET', 'GET', 'GET', 'GET', 'PATCH', 'POST', 'PUT']);
   });
 
   it('runs every function on a Lambda runtime that is not deprecated, with esbuild targeting it', () => {

@@ -7,6 +7,7 @@ import { ValidationError } from '../../core/errors';
 import { getNode, patchNode, softDeleteNode, upsertReport } from '../../core/node-service';
 import { ListQuerySchema, PatchSchema, ReportSchema, toNodeView } from '../../core/nodes';
 import { HOST_PATTERN, parseJsonBody, parseWith } from '../../core/schema';
+import { dashboardRoute } from '../dashboard/page';
 import { decodeCursor, encodeCursor } from '../shared/cursor';
 import { httpHandler, logger, type Request } from '../shared/http';
 
@@ -33,7 +34,7 @@ const hostParam = (req: Request): string => {
 
 const body = (req: Request): unknown => parseJsonBody(req.event.body, req.event.isBase64Encoded, config.maxBodyBytes);
 
-/** The report function: the node routes of CONTRACT.md "Compute nodes". */
+/** The report function: the node routes of CONTRACT.md "Compute nodes", and the dashboard page. */
 export const handler = httpHandler(
   () => keys(),
   [
@@ -47,7 +48,7 @@ export const handler = httpHandler(
           throw new ValidationError('hypervisor_hostname', `must equal the host in the path (${host})`);
         }
         // A node token is checked against the host's revocation; the operator's is not a node's.
-        const issuedAt = req.principal.kind === 'node' ? req.principal.issuedAtMs : undefined;
+        const issuedAt = req.principal?.kind === 'node' ? req.principal.issuedAtMs : undefined;
         return {
           status: 200,
           body: view(await upsertReport(store, host, report, now, ledgerPolicy, issuedAt, groups)),
@@ -79,5 +80,6 @@ export const handler = httpHandler(
       key: 'DELETE /nodes/{host}',
       run: async (req) => ({ status: 200, body: view(await softDeleteNode(store, hostParam(req), now)) }),
     },
+    dashboardRoute,
   ],
 );

@@ -16,7 +16,8 @@ const PATH_PARAMETERS_DECODED = process.env.IS_OFFLINE === 'true';
 /** A route's view of the request once authenticated. */
 export interface Request {
   event: APIGatewayProxyEvent;
-  principal: Principal;
+  /** Undefined on a public route (no token is read). */
+  principal: Principal | undefined;
   params: Record<string, string>;
   query: Record<string, string>;
 }
@@ -26,8 +27,15 @@ export interface Route {
   key: string;
   /** Whether a node token may call it (for its own host only). */
   nodeMay?: boolean;
-  run(req: Request): Promise<{ status: number; body: unknown }>;
+  /** Needs no token (the dashboard page, the OpenAPI document): its answer holds nothing a token guards. */
+  public?: boolean;
+  run(req: Request): Promise<RouteAnswer>;
 }
+
+/** JSON (`body`), or a text document sent as is (`text`, with its content-type among `headers`). */
+export type RouteAnswer =
+  | { status: number; body: unknown }
+  | { status: number; text: string; headers: Record<string, string> };
 
 export const json = (status: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult => ({
   statusCode: status,
@@ -75,7 +83,7 @@ export const httpHandler = (keys: () => Keyring | Promise<Keyring>, routes: Rout
     const route = byKey.get(`${event.httpMethod} ${event.resource}`);
     // Unknown paths reach the catch-all routes (serverless.yml `{proxy+}`, `/`): 404 before any token check.
     if (!route) throw new RouteNotFoundError(event.httpMethod, event.path);
-    const principal = authenticate(await keys(), bearer(event.headers), now());
+    const principal = route.public ? undefined : authenticate(await keys(), bearer(event.headers), now());
     const params = Object.fromEntries(
       Object.entries(event.pathParameters ?? {}).map(([k, v]) => {
         try {
@@ -85,7 +93,7 @@ export const httpHandler = (keys: () => Keyring | Promise<Keyring>, routes: Rout
         }
       }),
     );
-    if (principal.kind === 'node') {
+    if (principal?.kind === 'node') {
       if (!route.nodeMay) throw new ForbiddenError('a node token may only report its own host (PUT /nodes/{host})');
       if (params.host !== principal.host) {
         throw new ForbiddenError(`this node token is for ${principal.host}, not ${params.host ?? 'this route'}`);
@@ -93,7 +101,9 @@ export const httpHandler = (keys: () => Keyring | Promise<Keyring>, routes: Rout
     }
     const query = Object.fromEntries(Object.entries(event.queryStringParameters ?? {}).map(([k, v]) => [k, v ?? '']));
     const out = await route.run({ event, principal, params, query });
-    return json(out.status, out.body);
+    return 'text' in out
+      ? { statusCode: out.status, headers: out.headers, body: out.text }
+      : json(out.status, out.body);
   };
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(base).use(errorMiddleware());
 };
