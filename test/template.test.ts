@@ -9,6 +9,29 @@ type Resource = { Type: string; Properties: Record<string, unknown> };
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
 
 let resources: Record<string, Resource> = {};
+let conditions: Record<string, unknown> = {};
+
+/** `serverless package` of this service, with `args`; the CloudFormation template it writes. */
+const packageTemplate = async (args: string[] = []) => {
+  const out = mkdtempSync(join(tmpdir(), 'qm-package-'));
+  await promisify(execFile)(
+    resolve('node_modules/.bin/serverless'),
+    ['package', '--stage', 'prod', '--region', 'eu-west-1', '--package', out, ...args],
+    { env: { ...process.env, QM_BUILD_DIR: '.esbuild-package', SLS_TELEMETRY_DISABLED: '1' } },
+  );
+  return JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as {
+    Resources: Record<string, Resource>;
+    Conditions?: Record<string, unknown>;
+  };
+};
+
+/** Evaluates the condition functions the template uses (Fn::Not, Fn::Equals) on literal values. */
+const holds = (c: unknown): boolean => {
+  const f = c as Record<string, unknown[]>;
+  if (f['Fn::Not']) return !holds(f['Fn::Not'][0]);
+  if (f['Fn::Equals']) return JSON.stringify(f['Fn::Equals'][0]) === JSON.stringify(f['Fn::Equals'][1]);
+  throw new Error(`a condition this test cannot evaluate: ${JSON.stringify(c)}`);
+};
 
 const statementsOf = (role: Resource): Statement[] =>
   (role.Properties.Policies as Array<{ PolicyDocument: { Statement: Statement[] } }>).flatMap(
@@ -18,13 +41,9 @@ const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Actio
 
 describe('the packaged CloudFormation template', () => {
   beforeAll(async () => {
-    const out = mkdtempSync(join(tmpdir(), 'qm-package-'));
-    await promisify(execFile)(
-      resolve('node_modules/.bin/serverless'),
-      ['package', '--stage', 'prod', '--region', 'eu-west-1', '--package', out],
-      { env: { ...process.env, QM_BUILD_DIR: '.esbuild-package', SLS_TELEMETRY_DISABLED: '1' } },
-    );
-    resources = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
+    const template = await packageTemplate();
+    resources = template.Resources;
+    conditions = template.Conditions ?? {};
   }, 120_000);
 
   it('grants no wildcard DynamoDB action and no wildcard resource', () => {
@@ -101,7 +120,9 @@ describe('the packaged CloudFormation template', () => {
     const types = Object.values(resources).map((r) => r.Type);
     expect(types).toContain('AWS::SNS::Topic');
     expect(types).toContain('AWS::SQS::Queue');
-    const sub = Object.values(resources).find((r) => r.Type === 'AWS::SNS::Subscription') as Resource;
+    const sub = Object.values(resources).find(
+      (r) => r.Type === 'AWS::SNS::Subscription' && r.Properties.Protocol === 'lambda',
+    ) as Resource;
     expect(sub.Properties.Protocol).toBe('lambda');
     expect(sub.Properties.RedrivePolicy).toEqual({
       deadLetterTargetArn: { 'Fn::GetAtt': ['NotifyDeadLetterQueue', 'Arn'] },
@@ -142,5 +163,114 @@ describe('the packaged CloudFormation template', () => {
       expect(vars).not.toHaveProperty('QM_DYNAMODB_ENDPOINT');
       expect(vars.QM_SECRET_PARAM).toBe('/quartermaster/prod/secret');
     }
+  });
+
+  describe('alarms for whoever is on call', () => {
+    const alarm = (name: string) => {
+      const a = resources[name] as Resource;
+      expect(a?.Type, `${name} is an alarm`).toBe('AWS::CloudWatch::Alarm');
+      return a.Properties;
+    };
+    const ALARMS = [
+      'NotifyDeadLetterAlarm',
+      'ApiServerErrorsAlarm',
+      'ReportErrorsAlarm',
+      'ScheduleErrorsAlarm',
+      'NotifyErrorsAlarm',
+      'NoValidHostRateAlarm',
+    ];
+
+    it('sends every alarm, and its recovery, to the alarm topic', () => {
+      expect((resources.AlarmTopic as Resource).Type).toBe('AWS::SNS::Topic');
+      const all = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
+      expect(all.map(([k]) => k).sort()).toEqual([...ALARMS].sort());
+      for (const [, a] of all) {
+        expect(a.Properties.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+        expect(a.Properties.OKActions).toEqual([{ Ref: 'AlarmTopic' }]);
+        // A quiet hour (no data) is not an incident.
+        expect(a.Properties.TreatMissingData).toBe('notBreaching');
+      }
+    });
+
+    it('fires when the dead-letter queue holds a message', () => {
+      expect(alarm('NotifyDeadLetterAlarm')).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['NotifyDeadLetterQueue', 'QueueName'] } }],
+        Statistic: 'Maximum',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    });
+
+    it('fires on any 5xx the API answers and on any failed invocation of each function', () => {
+      const apiName = (resources.ApiGatewayRestApi as Resource).Properties.Name;
+      expect(alarm('ApiServerErrorsAlarm')).toMatchObject({
+        Namespace: 'AWS/ApiGateway',
+        MetricName: '5XXError',
+        Dimensions: [{ Name: 'ApiName', Value: apiName }],
+        Statistic: 'Sum',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+      const fns = Object.entries(resources)
+        .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+        .map(([k]) => k)
+        .sort();
+      const watched = ['ReportErrorsAlarm', 'ScheduleErrorsAlarm', 'NotifyErrorsAlarm'].map((name) => {
+        const a = alarm(name);
+        expect(a).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Statistic: 'Sum', Threshold: 0 });
+        return ((a.Dimensions as Array<{ Name: string; Value: { Ref: string } }>)[0] as { Value: { Ref: string } })
+          .Value.Ref;
+      });
+      expect(watched.sort()).toEqual(fns);
+    });
+
+    it('fires when the NoValidHost share of schedules passes the stage threshold, on the series the functions emit', () => {
+      const a = alarm('NoValidHostRateAlarm');
+      const metrics = a.Metrics as Array<{
+        Id: string;
+        Expression?: string;
+        ReturnData: boolean;
+        MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown[] }; Stat: string };
+      }>;
+      const byId = Object.fromEntries(metrics.map((m) => [m.Id, m]));
+      // functions/shared/metrics.ts: namespace Quartermaster, default dimensions service and stage.
+      const dims = [
+        { Name: 'service', Value: 'quartermaster' },
+        { Name: 'stage', Value: 'prod' },
+      ];
+      expect(byId.nvh?.MetricStat).toMatchObject({
+        Metric: { Namespace: 'Quartermaster', MetricName: 'NoValidHost', Dimensions: dims },
+        Stat: 'Sum',
+      });
+      expect(byId.schedules?.MetricStat).toMatchObject({
+        Metric: { Namespace: 'Quartermaster', MetricName: 'ScheduleLatency', Dimensions: dims },
+        Stat: 'SampleCount',
+      });
+      expect(metrics.filter((m) => m.ReturnData).map((m) => m.Expression)).toEqual([
+        'IF(schedules >= 5, 100 * nvh / schedules, 0)',
+      ]);
+      expect(a).toMatchObject({ Threshold: 20, ComparisonOperator: 'GreaterThanThreshold' });
+    });
+
+    it('subscribes no email by default', () => {
+      const sub = resources.AlarmEmailSubscription as Resource & { Condition: string };
+      expect(sub.Condition).toBe('HasAlarmEmail');
+      expect(holds(conditions.HasAlarmEmail)).toBe(false);
+    });
+
+    it('subscribes the alarmEmail param to the alarm topic, and takes the threshold from a param', async () => {
+      const t = await packageTemplate(['--param=alarmEmail=oncall@example.com', '--param=noValidHostAlarmPercent=35']);
+      const sub = t.Resources.AlarmEmailSubscription as Resource & { Condition: string };
+      expect(holds(t.Conditions?.[sub.Condition])).toBe(true);
+      expect(sub.Properties).toEqual({
+        TopicArn: { Ref: 'AlarmTopic' },
+        Protocol: 'email',
+        Endpoint: 'oncall@example.com',
+      });
+      // A --param arrives as a string; CloudFormation takes "35" for a Double as it takes 35.
+      expect(Number((t.Resources.NoValidHostRateAlarm as Resource).Properties.Threshold)).toBe(35);
+    }, 120_000);
   });
 });

@@ -3,13 +3,14 @@ import { documentClient } from '../../adapters/dynamodb/client';
 import { DynamoGroupMembership } from '../../adapters/dynamodb/group-membership';
 import { DynamoNodeStore } from '../../adapters/dynamodb/node-store';
 import { loadKeyring } from '../../adapters/secret';
-import { ValidationError } from '../../core/errors';
+import { StaleReportError, ValidationError } from '../../core/errors';
 import { getNode, patchNode, softDeleteNode, upsertReport } from '../../core/node-service';
 import { ListQuerySchema, PatchSchema, ReportSchema, toNodeView } from '../../core/nodes';
 import { HOST_PATTERN, parseJsonBody, parseWith } from '../../core/schema';
 import { dashboardRoute } from '../dashboard/page';
 import { decodeCursor, encodeCursor } from '../shared/cursor';
 import { httpHandler, logger, type Request } from '../shared/http';
+import { countReport, tagRequest } from '../shared/metrics';
 
 // Cold start: config is validated once; a broken one fails here, loudly.
 const config = readConfig();
@@ -29,6 +30,7 @@ const view = (r: Parameters<typeof toNodeView>[0]) => toNodeView(r, now(), confi
 const hostParam = (req: Request): string => {
   const host = req.params.host ?? '';
   if (!HOST_PATTERN.test(host)) throw new ValidationError('host', 'must be a hostname');
+  tagRequest({ host });
   return host;
 };
 
@@ -49,10 +51,12 @@ export const handler = httpHandler(
         }
         // A node token is checked against the host's revocation; the operator's is not a node's.
         const issuedAt = req.principal?.kind === 'node' ? req.principal.issuedAtMs : undefined;
-        return {
-          status: 200,
-          body: view(await upsertReport(store, host, report, now, ledgerPolicy, issuedAt, groups)),
-        };
+        const stored = await upsertReport(store, host, report, now, ledgerPolicy, issuedAt, groups).catch((e) => {
+          if (e instanceof StaleReportError) countReport('stale');
+          throw e;
+        });
+        countReport('accepted');
+        return { status: 200, body: view(stored) };
       },
     },
     {

@@ -8,6 +8,7 @@ import { readDecision, scheduleRequest } from '../../core/schedule-service';
 import { ScheduleRequestSchema } from '../../core/scheduler/request';
 import { parseJsonBody, parseWith } from '../../core/schema';
 import { httpHandler, logger } from '../shared/http';
+import { observeSchedule, tagDecisionIds, tagRequest } from '../shared/metrics';
 
 // Cold start: config and scheduler options are validated once; a bad one fails here.
 const config = readConfig();
@@ -28,7 +29,12 @@ export const handler = httpHandler(
           ScheduleRequestSchema,
           parseJsonBody(req.event.body, req.event.isBase64Encoded, config.maxBodyBytes),
         );
-        return { status: 200, body: await scheduleRequest(deps, body, randomUUID) };
+        // Timed and counted here (functions/shared/metrics.ts); log lines carry decision_id once it is made.
+        const result = await observeSchedule(
+          () => scheduleRequest(tagDecisionIds(deps), body, randomUUID),
+          deps.maxClaimAttempts,
+        );
+        return { status: 200, body: result };
       },
     },
     {
@@ -36,6 +42,7 @@ export const handler = httpHandler(
       run: async (req) => {
         const id = req.params.id ?? '';
         if (!DECISION_ID.test(id)) throw new ValidationError('id', 'must be a decision id (a uuid)');
+        tagRequest({ decision_id: id });
         return { status: 200, body: await readDecision(deps.decisions, id) };
       },
     },

@@ -1,10 +1,12 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { authenticate, bearer, type Keyring, type Principal } from '../../core/auth';
 import { ForbiddenError, QmError, RouteNotFoundError, ValidationError } from '../../core/errors';
+import { logger } from './logger';
+import { metricsMiddleware } from './metrics';
 
-export const logger = new Logger({ serviceName: 'quartermaster' });
+export { logger };
 
 /**
  * API Gateway hands path parameters over percent-encoded; serverless-offline (which sets
@@ -105,5 +107,9 @@ export const httpHandler = (keys: () => Keyring | Promise<Keyring>, routes: Rout
       ? { statusCode: out.status, headers: out.headers, body: out.text }
       : json(out.status, out.body);
   };
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(base).use(errorMiddleware());
+  // Errors are mapped (and logged) first, then metrics published, then the log keys reset.
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>(base)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(metricsMiddleware())
+    .use(errorMiddleware());
 };

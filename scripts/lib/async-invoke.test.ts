@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { asyncInvoker, type InvocationRecord } from './async-invoke';
+import { asyncInvoker, type InvocationRecord, type InvokeContext } from './async-invoke';
 import { snsDelivery } from './sns-delivery';
 
 const event = { Records: [{ Sns: { MessageId: 'm-1', Message: '{}' } }] };
-const harness = (handler: (e: unknown) => Promise<unknown>, onFailure?: (r: InvocationRecord) => Promise<void>) => {
+const harness = (
+  handler: (e: unknown, c: InvokeContext) => Promise<unknown>,
+  onFailure?: (r: InvocationRecord) => Promise<void>,
+) => {
   const parked: InvocationRecord[] = [];
   const slept: number[] = [];
   const log: string[] = [];
@@ -32,6 +35,24 @@ describe('asyncInvoker (Lambda async invocation in the local stack)', () => {
     expect(calls).toBe(2);
     expect(h.slept).toEqual([10]);
     expect(h.parked).toEqual([]);
+  });
+
+  it('hands the handler a Lambda context whose request id is the same on every retry', async () => {
+    const seen: InvokeContext[] = [];
+    const h = harness(async (_e, c) => {
+      seen.push(c);
+      if (seen.length === 1) throw new Error('throttled');
+    });
+    h.invoker.invoke(event);
+    await h.invoker.idle();
+    expect(seen).toHaveLength(2);
+    for (const c of seen) {
+      expect(c).toMatchObject({
+        awsRequestId: 'req-1',
+        functionName: 'qm-notify',
+        invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:qm-notify:$LATEST',
+      });
+    }
   });
 
   it('after three failed attempts sends Lambda’s invocation record to the on-failure destination', async () => {

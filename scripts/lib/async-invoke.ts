@@ -72,7 +72,19 @@ export interface AsyncInvoker<E> {
   pending(): number;
 }
 
-export const asyncInvoker = <E>(handler: (event: E) => Promise<unknown>, o: AsyncInvokeOptions): AsyncInvoker<E> => {
+/** The parts of Lambda's context object a handler reads (the same request id on every retry, as Lambda's). */
+export interface InvokeContext {
+  awsRequestId: string;
+  functionName: string;
+  functionVersion: string;
+  invokedFunctionArn: string;
+  memoryLimitInMB: string;
+}
+
+export const asyncInvoker = <E>(
+  handler: (event: E, context: InvokeContext) => Promise<unknown>,
+  o: AsyncInvokeOptions,
+): AsyncInvoker<E> => {
   const inFlight = new Set<Promise<void>>();
   const waiting: (() => void)[] = [];
   let active = 0;
@@ -111,10 +123,18 @@ export const asyncInvoker = <E>(handler: (event: E) => Promise<unknown>, o: Asyn
   const run = async (event: E) => {
     const requestId = o.requestId();
     const what = `${describe(event)} request ${requestId}`;
+    const context: InvokeContext = {
+      awsRequestId: requestId,
+      // arn:aws:lambda:<region>:<account>:function:<name>:$LATEST
+      functionName: o.functionArn.split(':')[6] ?? '',
+      functionVersion: '$LATEST',
+      invokedFunctionArn: o.functionArn,
+      memoryLimitInMB: '512',
+    };
     let last: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
-        await bounded(() => handler(event));
+        await bounded(() => handler(event, context));
         if (attempt > 1) o.log(`${what}: succeeded on attempt ${attempt} of ${attempts}`);
         return;
       } catch (err) {

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { asyncInvoker } from './async-invoke';
+import { asyncInvoker, type InvokeContext } from './async-invoke';
 
 /** Baked in by esbuild `define` at stack start (scripts/lib/local-notify.ts). */
 declare const __QM_LOCAL_NOTIFY__: {
@@ -22,7 +22,9 @@ declare const __QM_LOCAL_NOTIFY__: {
 };
 const cfg = __QM_LOCAL_NOTIFY__;
 
-const real = (await import(cfg.bundle)) as { handler: (event: unknown) => Promise<unknown> };
+const real = (await import(cfg.bundle)) as {
+  handler: (event: unknown, context: InvokeContext) => Promise<unknown>;
+};
 const sqs = new SQSClient({
   region: cfg.region,
   endpoint: cfg.sqsEndpoint,
