@@ -1,17 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type NovaSample, onTheWire, SAMPLE_HOST, SAMPLE_UUID, samples } from '../test/nova-samples';
-import {
-  BadNotification,
-  type InstanceState,
-  likelyFacts,
-  type NodeEvent,
-  type NodeFacts,
-  parseNotification,
-  type Step,
-  stepFor,
-  workloadAfter,
-} from './events';
+import { BadNotificationError as BadNotification } from './errors';
+import { type NodeEvent, parseNotification } from './events';
+import { likelyFacts, type NodeFacts, type Step, stepFor, workloadAfter } from './ledger/steps';
+import type { InstanceState } from './ledger/usage';
 
 const UUID = '0f9c1b2a-3d4e-4f50-8a1b-2c3d4e5f6a7b';
 const UPPER_UUID = '0F9C1B2A-3D4E-4F50-8A1B-2C3D4E5F6A7B';
@@ -198,7 +191,8 @@ describe('parseNotification: bad messages', () => {
   it.each(['', '{', 'not json', "{'a':1}", '{"a":1,}'])('rejects %j as UnparseableMessage', (body) => {
     const e = rejection(body);
     expect(e.message).toBe('UnparseableMessage: the message is not JSON');
-    expect(e.name).toBe('BadNotification');
+    expect(e.name).toBe('BadNotificationError');
+    expect(e.code).toBe('BadNotification');
   });
 
   it.each([

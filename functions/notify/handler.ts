@@ -4,7 +4,8 @@ import { documentClient } from '../../adapters/dynamodb/client';
 import { DynamoEventStore } from '../../adapters/dynamodb/event-store';
 import { DynamoGroupMembership } from '../../adapters/dynamodb/group-membership';
 import { SqsDeadLetters } from '../../adapters/sqs/dead-letters';
-import { BadNotification, parseNotification } from '../../core/events';
+import { BadNotificationError } from '../../core/errors';
+import { parseNotification } from '../../core/events';
 import { logger } from '../shared/http';
 
 const config = readConfig();
@@ -41,7 +42,7 @@ export const handler = async (event: SNSEvent): Promise<void> => {
         logger.info('notification', { outcome, event_type: e.event_type, host: e.host, message_id: e.message_id });
       }
     } catch (err) {
-      if (err instanceof BadNotification) {
+      if (err instanceof BadNotificationError) {
         await deadLetters.park(body, err.message, { sns_message_id: snsId });
         logger.warn('notification parked in the dead-letter queue', { reason: err.message, sns_message_id: snsId });
       } else {
