@@ -2,7 +2,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   authenticate,
-  bearer,
   DEFAULT_TTL_S,
   isRevoked,
   MAX_TTL_S,
@@ -150,12 +149,5 @@ describe('tokens', () => {
       expect(() => parseDuration(bad), bad).toThrow(expect.objectContaining({ code: 'ValidationError' }));
     }
     expect(() => nodeToken('s', 'h', { nowMs: NOW, ttlS: MAX_TTL_S + 1 })).toThrow();
-  });
-
-  it('reads the bearer token from any header casing', () => {
-    expect(bearer({ Authorization: 'Bearer abc' })).toBe('abc');
-    expect(bearer({ authorization: 'bearer abc' })).toBe('abc');
-    expect(bearer({ authorization: 'Basic abc' })).toBeUndefined();
-    expect(bearer(null)).toBeUndefined();
   });
 });

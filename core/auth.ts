@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { QmError, UnauthorizedError, ValidationError } from './errors';
+import { TokenExpiredError, UnauthorizedError, ValidationError } from './errors';
 
 /**
  * Stateless bearer tokens signed with one secret (HMAC-SHA256), each carrying
@@ -124,26 +124,6 @@ export const verifyToken = (keys: Keyring, token: string | undefined, nowMs: num
   return { ok: true, principal, signedWith };
 };
 
-/** 401 `TokenExpired`: the token verified but its lifetime is over. */
-export class TokenExpiredError extends QmError {
-  constructor(expiresAtMs: number) {
-    const at = new Date(expiresAtMs).toISOString();
-    super(401, 'TokenExpired', `this token expired at ${at}; mint a new one (npx qm token …)`, { expired_at: at });
-  }
-}
-
-/** 401 `TokenRevoked`: a node token issued before its host's tokens were revoked (or the node deleted). */
-export class TokenRevokedError extends QmError {
-  constructor(host: string, revokedAt: string) {
-    super(
-      401,
-      'TokenRevoked',
-      `node tokens for ${host} issued before ${revokedAt} are revoked; mint a new one (npx qm token node ${host})`,
-      { host, revoked_at: revokedAt },
-    );
-  }
-}
-
 /** The principal of a valid token, else the contract's 401 (`TokenExpired`, or `Unauthorized`). */
 export const authenticate = (keys: Keyring, token: string | undefined, nowMs: number): Principal => {
   const v = verifyToken(keys, token, nowMs);
@@ -173,15 +153,4 @@ export const parseDuration = (text: string): number => {
     );
   }
   return s;
-};
-
-/** Reads `Authorization: Bearer <token>` case-insensitively. */
-export const bearer = (headers: Record<string, string | undefined> | null | undefined): string | undefined => {
-  for (const [k, v] of Object.entries(headers ?? {})) {
-    if (k.toLowerCase() === 'authorization' && v) {
-      const m = /^Bearer\s+(\S+)\s*$/i.exec(v);
-      return m?.[1];
-    }
-  }
-  return undefined;
 };

@@ -2,7 +2,11 @@
  * Errors a client can cause carry their HTTP status, a one-word code and details;
  * anything else reaching a handler is a bug and answers 500 without internals.
  * Shape after Powertools: one base class, `…Error` subclasses that keep `cause`.
+ * Every error core throws is one of these (a notification's and a store
+ * conflict's too), so a handler maps them in one place.
  */
+import type { Versioned } from './ports';
+
 export class QmError extends Error {
   constructor(
     readonly status: number,
@@ -89,5 +93,52 @@ export class StoreUnavailableError extends QmError {
       { reason, retry_after_s: retryAfterS },
       options,
     );
+  }
+}
+
+/** 401 `TokenExpired`: the token verified but its lifetime is over. */
+export class TokenExpiredError extends QmError {
+  constructor(expiresAtMs: number) {
+    const at = new Date(expiresAtMs).toISOString();
+    super(401, 'TokenExpired', `this token expired at ${at}; mint a new one (npx qm token …)`, { expired_at: at });
+  }
+}
+
+/** 401 `TokenRevoked`: a node token issued before its host's tokens were revoked (or the node deleted). */
+export class TokenRevokedError extends QmError {
+  constructor(host: string, revokedAt: string) {
+    super(
+      401,
+      'TokenRevoked',
+      `node tokens for ${host} issued before ${revokedAt} are revoked; mint a new one (npx qm token node ${host})`,
+      { host, revoked_at: revokedAt },
+    );
+  }
+}
+
+/** 503 `NodeBusy`: the node kept changing under every attempt (claims landing on it); the client retries. */
+export class NodeBusyError extends QmError {
+  constructor(host: string, attempts: number, options?: { cause?: unknown }) {
+    super(503, 'NodeBusy', `compute node ${host} changed under ${attempts} attempts; retry`, { host }, options);
+  }
+}
+
+/**
+ * A conditional write lost a race; `current` is the item as it is now (if it exists).
+ * The node service retries on it; should one ever reach a handler, it is a 503 to retry.
+ */
+export class WriteConflictError extends QmError {
+  constructor(readonly current: Versioned | undefined) {
+    super(503, 'WriteConflict', 'the node changed underneath the write; retry', { retry_after_s: 1 });
+  }
+}
+
+/**
+ * A notification that can never apply (not JSON, an unknown event type, a missing field):
+ * notify parks it in the dead-letter queue with `message` as the reason; never retried.
+ */
+export class BadNotificationError extends QmError {
+  constructor(message: string) {
+    super(400, 'BadNotification', message);
   }
 }

@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import { ValidationError } from './errors';
-import { MAX_ANNOUNCED, MAX_TOMBSTONES } from './nodes';
+import { BadNotificationError, ValidationError } from './errors';
+import { MAX_MEASURED } from './ledger/bounds';
 import { HOST_PATTERN, parseWith, UUID_PATTERN } from './schema';
 
 /**
- * Nova's lifecycle notifications (CONTRACT.md "Notifications (SNS)"), and what
- * each one does to a node's ledger (docs/accounting.md). Pure: the notify
- * function parses, the DynamoDB adapter turns a step into one transaction.
+ * Nova's lifecycle notifications (CONTRACT.md "Notifications (SNS)"), parsed
+ * into the event each carries. What an event does to a node's ledger is
+ * core/ledger/steps.ts and change.ts (docs/accounting.md); the DynamoDB
+ * adapter writes that change in one transaction.
  *
  * Both of Nova's formats are read as Nova sends them: legacy (unversioned,
  * `compute.instance.*`, sizes flat in the payload, after
@@ -14,18 +15,6 @@ import { HOST_PATTERN, parseWith, UUID_PATTERN } from './schema';
  * (`instance.*`, the instance an `InstancePayload` under `nova_object.data`),
  * bare or inside oslo.messaging's v2 envelope.
  */
-
-/**
- * A figure a message moves (`memory_mb_used`, `local_gb_used`, `running_vms`,
- * `current_workload`) stays in [0, 2^40]: never below 0 (rule 5), and never past
- * the report's own bound, so no sequence of deltas takes a stored number beyond
- * what a JavaScript number holds exactly.
- */
-export const MAX_MEASURED = 2 ** 40;
-
-/** `current + delta`, kept in [0, MAX_MEASURED]. */
-export const clampFigure = (current: number, delta: number): number =>
-  Math.min(MAX_MEASURED, Math.max(0, current + delta));
 
 /** An instance size in a message: a count up to 2^40, so 256 announced ones still sum exactly. */
 const size = () => z.number().int().nonnegative().max(MAX_MEASURED);
@@ -124,10 +113,10 @@ export type NodeEvent = {
   | { kind: 'utilization'; free_ram_mb_delta: number; free_disk_gb_delta: number; vm_delta: number }
 );
 
-/** Thrown for a message that can never apply: it goes to the dead-letter queue with this reason. */
-export class BadNotification extends Error {
-  override name = 'BadNotification';
-}
+export { BadNotificationError };
+/** The name agent/cli.ts imports (another module's owner moves it to BadNotificationError). */
+export const BadNotification = BadNotificationError;
+export type BadNotification = BadNotificationError;
 
 /** `compute.instance.<action>.<phase>` (legacy) or `instance.<action>.<phase>` (versioned). */
 const INSTANCE = /^(compute\.)?instance\.([a-z_]+(?:\.[a-z_]+)*)\.(start|end|error)$/;
@@ -138,7 +127,7 @@ const json = (text: string, what: string): unknown => {
   try {
     return JSON.parse(text);
   } catch {
-    throw new BadNotification(`UnparseableMessage: ${what} is not JSON`);
+    throw new BadNotificationError(`UnparseableMessage: ${what} is not JSON`);
   }
 };
 
@@ -151,7 +140,7 @@ const unwrap = (body: string): unknown => {
   return json(env['oslo.message'], 'oslo.message');
 };
 
-/** Parses one SNS message body into the event it carries, or throws BadNotification naming what is wrong. */
+/** Parses one SNS message body into the event it carries, or throws BadNotificationError naming what is wrong. */
 export const parseNotification = (body: string): NodeEvent => {
   try {
     const n = parseWith(NotificationSchema, unwrap(body));
@@ -178,7 +167,7 @@ export const parseNotification = (body: string): NodeEvent => {
     const legacy = m ? m[1] !== undefined : n.event_type.startsWith('compute.');
     const hostOnly = () => (legacy ? payload(LegacyHost).host : payload(VersionedHost)['nova_object.data']?.host);
     if (NOTICES.test(n.event_type)) return { ...base(hostOnly()), kind: 'workload', workload: 0 };
-    if (!m) throw new BadNotification(`UnknownEventType: ${n.event_type}`);
+    if (!m) throw new BadNotificationError(`UnknownEventType: ${n.event_type}`);
     const [, , action, phase] = m;
     if (action === 'create' && phase === 'end') {
       if (legacy) {
@@ -202,7 +191,7 @@ export const parseNotification = (body: string): NodeEvent => {
     // Any other X.error ends its X.start's operation, as X.end does.
     return { ...base(hostOnly()), kind: 'workload', workload: phase === 'start' ? 1 : -1 };
   } catch (e) {
-    if (e instanceof ValidationError) throw new BadNotification(`InvalidMessage: ${e.message}`);
+    if (e instanceof ValidationError) throw new BadNotificationError(`InvalidMessage: ${e.message}`);
     throw e;
   }
 };
@@ -212,123 +201,3 @@ const sizes = (f: { vcpus: number; memory_mb: number }, disk_gb: number) => ({
   memory_mb: f.memory_mb,
   disk_gb,
 });
-
-/** What the ledger knows of one instance on one node (from the item as stored). */
-export type InstanceState = 'claimed' | 'confirmed' | 'announced' | 'reported' | 'released' | 'gone' | 'none';
-
-/** The measured figures a message may move; each stays in [0, MAX_MEASURED]. */
-export const FIGURES = ['current_workload', 'memory_mb_used', 'local_gb_used', 'running_vms'] as const;
-export type Figure = (typeof FIGURES)[number];
-
-/** The facts of a node item one event's step depends on. */
-export type NodeFacts = {
-  instance: InstanceState;
-  /** Entries in `gone` and `announced`: whether one more fits (MAX_TOMBSTONES, MAX_ANNOUNCED). */
-  tombstones: number;
-  announced: number;
-} & Record<Figure, number>;
-
-/** What one event does, given the facts: the adapter guards the write with exactly these facts. */
-export type Step =
-  /** create.end of a claimed instance: the claim stops expiring; running_vms + 1. */
-  | { op: 'confirm' }
-  /** create.end of an instance nobody claimed: counted on top of the report until one lists it; running_vms + 1. */
-  | { op: 'announce' }
-  /**
-   * delete.end / create.error: take the instance's stored resources off; running_vms − 1 unless it was an
-   * unconfirmed claim; a tombstone unless MAX_TOMBSTONES are kept.
-   */
-  | { op: 'release'; from: 'claimed' | 'confirmed' | 'announced' | 'reported'; tombstone: boolean }
-  /** Release of an instance the ledger does not hold: only a tombstone, so a late create.end changes nothing. */
-  | { op: 'tombstone' }
-  /** Already reflected (e.g. the report listed it first), or the bound is reached: only the workload moves. */
-  | { op: 'none' }
-  | { op: 'utilization' }
-  | { op: 'workload' };
-
-/** Which bounded map the step for `e` depends on, given its instance state: its condition states how full it is. */
-export const boundedBy = (e: NodeEvent, f: Pick<NodeFacts, 'instance'>): 'gone' | 'announced' | undefined => {
-  if (e.kind === 'release' && f.instance !== 'released' && f.instance !== 'gone') return 'gone';
-  if (e.kind === 'create_end' && f.instance === 'none') return 'announced';
-  return undefined;
-};
-
-/** Whether the bounded map the step depends on has room for one more entry. */
-export const hasRoom = (map: 'gone' | 'announced', f: NodeFacts): boolean =>
-  map === 'gone' ? f.tombstones < MAX_TOMBSTONES : f.announced < MAX_ANNOUNCED;
-
-export const stepFor = (e: NodeEvent, f: NodeFacts): Step => {
-  switch (e.kind) {
-    case 'create_end':
-      if (f.instance === 'claimed') return { op: 'confirm' };
-      if (f.instance === 'none' && hasRoom('announced', f)) return { op: 'announce' };
-      return { op: 'none' };
-    case 'release':
-      if (
-        f.instance === 'claimed' ||
-        f.instance === 'confirmed' ||
-        f.instance === 'announced' ||
-        f.instance === 'reported'
-      )
-        return { op: 'release', from: f.instance, tombstone: hasRoom('gone', f) };
-      if (f.instance === 'none' && hasRoom('gone', f)) return { op: 'tombstone' };
-      return { op: 'none' };
-    case 'utilization':
-      return { op: 'utilization' };
-    case 'workload':
-      return { op: 'workload' };
-  }
-};
-
-/**
- * How far the step asks each figure to move (before clamping): the workload by
- * `e.workload`; running_vms by ±1 for what create.end / a release changes;
- * a utilization update's raw deltas (free goes up, so used goes down, as in
- * Nova's `compute_node_utilization_update`).
- */
-export const figureDeltas = (e: NodeEvent, step: Step): Partial<Record<Figure, number>> => {
-  const d: Partial<Record<Figure, number>> = {};
-  if (e.workload !== 0) d.current_workload = e.workload;
-  if (step.op === 'confirm' || step.op === 'announce') d.running_vms = 1;
-  if (step.op === 'release' && step.from !== 'claimed') d.running_vms = -1;
-  if (e.kind === 'utilization') {
-    if (e.free_ram_mb_delta !== 0) d.memory_mb_used = -e.free_ram_mb_delta;
-    if (e.free_disk_gb_delta !== 0) d.local_gb_used = -e.free_disk_gb_delta;
-    if (e.vm_delta !== 0) d.running_vms = e.vm_delta;
-  }
-  return d;
-};
-
-/** The workload after the event: moved by `e.workload`, kept in [0, MAX_MEASURED]. */
-export const workloadAfter = (e: NodeEvent, current: number): number => clampFigure(current, e.workload);
-
-/** The facts after the step is applied: the next event's first guess for the same host. */
-export const factsAfter = (e: NodeEvent, f: NodeFacts): NodeFacts => {
-  const step = stepFor(e, f);
-  const after = { ...f };
-  for (const [k, d] of Object.entries(figureDeltas(e, step)) as [Figure, number][]) after[k] = clampFigure(f[k], d);
-  if (step.op === 'tombstone' || (step.op === 'release' && step.tombstone)) after.tombstones++;
-  if (step.op === 'announce') after.announced++;
-  if (step.op === 'release' && step.from === 'announced') after.announced--;
-  return after;
-};
-
-/**
- * The guess before any read: the common case for each event (a scheduled
- * create, a delete after a report), with figures from which every move lands
- * exactly and room in the bounded maps.
- */
-export const likelyFacts = (e: NodeEvent): NodeFacts => {
-  const instance = e.kind === 'create_end' ? 'claimed' : e.kind === 'release' ? 'reported' : 'none';
-  const f: NodeFacts = {
-    instance,
-    tombstones: 0,
-    announced: 0,
-    current_workload: 0,
-    memory_mb_used: 0,
-    local_gb_used: 0,
-    running_vms: 0,
-  };
-  for (const [k, d] of Object.entries(figureDeltas(e, stepFor(e, f))) as [Figure, number][]) f[k] = Math.max(0, -d);
-  return f;
-};

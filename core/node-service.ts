@@ -1,26 +1,10 @@
-import { NodeNotFoundError, QmError, StaleReportError } from './errors';
-
-/** 503: the node kept changing under every attempt (claims landing on it); the client retries. */
-const busy = (host: string, cause: unknown) =>
-  new QmError(
-    503,
-    'NodeBusy',
-    `compute node ${host} changed under ${MAX_ATTEMPTS} attempts; retry`,
-    { host },
-    { cause },
-  );
-
-import { isRevoked, TokenRevokedError } from './auth';
-import {
-  applyPatch,
-  applyReport,
-  type LedgerPolicy,
-  type NodePatch,
-  type NodeRecord,
-  type Report,
-  revokedAt,
-} from './nodes';
-import { type GroupMembership, type NodeStore, WriteConflictError } from './ports';
+import { isRevoked } from './auth';
+import { NodeBusyError, NodeNotFoundError, StaleReportError, TokenRevokedError, WriteConflictError } from './errors';
+import type { LedgerPolicy } from './ledger/reconcile';
+import { applyPatch, applyReport, revokedAt } from './node/apply';
+import type { NodeRecord } from './node/record';
+import type { NodePatch, Report } from './node/schemas';
+import type { GroupMembership, NodeStore } from './ports';
 
 /** How many times a write is retried after losing a race to another writer. */
 const MAX_ATTEMPTS = 8;
@@ -67,7 +51,7 @@ export const upsertReport = async (
       return record;
     } catch (e) {
       if (!(e instanceof WriteConflictError)) throw e;
-      if (attempt >= MAX_ATTEMPTS) throw busy(host, e);
+      if (attempt >= MAX_ATTEMPTS) throw new NodeBusyError(host, MAX_ATTEMPTS, { cause: e });
       current = e.current ?? (await store.get(host));
     }
   }
@@ -84,7 +68,7 @@ const modify = async (store: NodeStore, host: string, change: (r: NodeRecord) =>
       return record;
     } catch (e) {
       if (!(e instanceof WriteConflictError)) throw e;
-      if (attempt >= MAX_ATTEMPTS) throw busy(host, e);
+      if (attempt >= MAX_ATTEMPTS) throw new NodeBusyError(host, MAX_ATTEMPTS, { cause: e });
       current = e.current ?? (await store.get(host));
     }
   }

@@ -1,4 +1,6 @@
-import type { Claim, NodeRecord } from './nodes';
+import type { Claim, NodeRecord } from './node/record';
+import type { ScheduleRequest } from './scheduler/request';
+import type { RankedHost, SchedulePick } from './scheduler/scheduler';
 
 /** Resources, as claims count them. */
 export interface Resources {
@@ -21,14 +23,6 @@ export interface StoredNode {
 
 /** Kept for the report path: a node and its version. */
 export type Versioned = Pick<StoredNode, 'record' | 'ver'>;
-
-/** A conditional write lost a race; `current` is the item as it is now (if it exists). */
-export class WriteConflictError extends Error {
-  override name = 'WriteConflictError';
-  constructor(readonly current: Versioned | undefined) {
-    super('the node changed underneath the write');
-  }
-}
 
 /** Storage of compute nodes for the report path; exactly one implementation (adapters/dynamodb). */
 export interface NodeStore {
@@ -137,6 +131,16 @@ export interface PointerWrite {
   ttlS: number;
 }
 
+/** The scheduler's in-memory copy of the fleet (adapters/dynamodb/fleet-cache.ts). */
+export interface Fleet {
+  /** Brings the copy up to date; returns the nodes and how many items it read. */
+  refresh(opts?: { fresh?: boolean }): Promise<{ nodes: StoredNode[]; itemsRead: number; ageMs: number }>;
+  /** Replaces one host's copy after a re-read (a lost claim). */
+  update(node: StoredNode): void;
+  /** The next refresh must read what changed, whatever the refresh interval says. */
+  invalidate(): void;
+}
+
 /** Storage the scheduler uses; exactly one implementation (adapters/dynamodb). */
 export interface FleetStore {
   /** Every node (a full read: cold start). */
@@ -174,15 +178,67 @@ export interface GroupMembership {
   reaped(host: string, claims: readonly Claim[]): Promise<void>;
 }
 
+/**
+ * Why one host was not picked, in a stored decision: the first filter that
+ * rejected it and its sentence. Open to more data beside them (a reason code,
+ * the figures it was decided on) as the scheduler adds it.
+ */
+export interface DecisionRejection {
+  filter: string;
+  reason: string;
+  /** 0-based index of the instance whose pass rejected the host. */
+  instance_index: number;
+  [data: string]: unknown;
+}
+
+/** How a decision was made (schedule-service `meta`): stored beside the envelope's fields. */
+export interface DecisionMeta {
+  host_state_age_ms?: number;
+  attempts?: number;
+  lost_claims_on?: readonly string[];
+  items_read?: number;
+  dry_run?: boolean;
+  decided_at?: string;
+  elapsed_ms?: number;
+  timings?: Record<string, number>;
+}
+
+/** A request as a decision keeps it: as sent, with the instance uuids the server filled in. */
+export type DecisionRequest = Omit<ScheduleRequest, 'request_spec'> & {
+  request_spec: Omit<ScheduleRequest['request_spec'], 'instance_uuids'> & { instance_uuids: readonly string[] };
+};
+
+/**
+ * A schedule decision as `GET /decisions/{id}` returns it (CONTRACT.md). The
+ * envelope is typed; how a host was ranked and the request as sent are the
+ * scheduler's own types.
+ */
+export interface DecisionRecord extends DecisionMeta {
+  decision_id: string;
+  request: DecisionRequest;
+  placed: boolean;
+  summary: string;
+  hosts_considered: number;
+  filter_counts: Record<string, number>;
+  /** By host, so "why not host X?" is one lookup. */
+  rejections: Record<string, DecisionRejection>;
+  ranking: readonly RankedHost[];
+  picks: readonly SchedulePick[];
+  /** The claims the decision wrote (absent when it placed nothing). */
+  claims?: readonly Claim[];
+  /** Set by the store when a decision too large even gzipped was shortened: the totals before. */
+  truncated?: { rejections_total: number; ranking_total: number };
+}
+
 /** A decision to store beside a claim. */
 export interface DecisionWrite {
   id: string;
-  decision: unknown;
+  decision: DecisionRecord;
   ttlS: number;
 }
 
 /** Storage of schedule decisions. */
 export interface DecisionStore {
-  put(id: string, decision: unknown, ttlS: number, nowMs: number): Promise<void>;
-  get(id: string): Promise<unknown | undefined>;
+  put(id: string, decision: DecisionRecord, ttlS: number, nowMs: number): Promise<void>;
+  get(id: string): Promise<DecisionRecord | undefined>;
 }

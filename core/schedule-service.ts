@@ -9,6 +9,7 @@ import { type Claim, claimedTotals } from './nodes';
 import type {
   ClaimOutcome,
   DecisionStore,
+  Fleet,
   FleetStore,
   GroupClaim,
   GroupState,
@@ -23,16 +24,6 @@ import type { ResolvedOptions } from './scheduler/options';
 import { needsInstanceUuids, type ScheduleRequest, toRequestSpec } from './scheduler/request';
 import { claimAmounts, type Decision, noValidHostError, schedule } from './scheduler/scheduler';
 import type { HostState, RequestSpec } from './scheduler/types';
-
-/** The scheduler's in-memory copy of the fleet. */
-export interface Fleet {
-  /** Brings the copy up to date; returns the nodes and how many items it read. */
-  refresh(opts?: { fresh?: boolean }): Promise<{ nodes: StoredNode[]; itemsRead: number; ageMs: number }>;
-  /** Replaces one host's copy after a re-read (a lost claim). */
-  update(node: StoredNode): void;
-  /** The next refresh must read what changed, whatever the refresh interval says. */
-  invalidate(): void;
-}
 
 export interface ScheduleDeps {
   fleet: Fleet;

@@ -1,6 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { DecisionStore, InstanceClaimRef } from '../../core/ports';
+import type { DecisionRecord, DecisionStore, InstanceClaimRef } from '../../core/ports';
 
 /** DynamoDB items hold 400 KB; leave room for the other attributes. */
 const MAX_BODY_BYTES = 380_000;
@@ -10,8 +10,7 @@ const MAX_BODY_BYTES = 380_000;
  * distinct reasons): per-host rejections beyond the first 5,000 and ranking
  * entries beyond 100 are dropped, the counts stay, and `truncated` says so.
  */
-const shrink = (decision: unknown): unknown => {
-  const d = decision as { rejections?: Record<string, unknown>; ranking?: unknown[] };
+const shrink = (d: DecisionRecord): DecisionRecord => {
   const entries = Object.entries(d.rejections ?? {});
   return {
     ...d,
@@ -22,7 +21,12 @@ const shrink = (decision: unknown): unknown => {
 };
 
 /** The stored form of a decision: gzipped JSON, `expires_at` (epoch s) for TTL. */
-export const decisionItem = (id: string, decision: unknown, ttlS: number, nowMs: number): Record<string, unknown> => {
+export const decisionItem = (
+  id: string,
+  decision: DecisionRecord,
+  ttlS: number,
+  nowMs: number,
+): Record<string, unknown> => {
   // Level 1: a third of level 6's CPU on the claim path, for a few percent more bytes.
   let body = gzipSync(JSON.stringify(decision), { level: 1 });
   if (body.length > MAX_BODY_BYTES) body = gzipSync(JSON.stringify(shrink(decision)), { level: 1 });
@@ -73,15 +77,15 @@ export class DynamoDecisionStore implements DecisionStore {
     private readonly table: string,
   ) {}
 
-  async put(id: string, decision: unknown, ttlS: number, nowMs: number): Promise<void> {
+  async put(id: string, decision: DecisionRecord, ttlS: number, nowMs: number): Promise<void> {
     await this.db.send(new PutCommand({ TableName: this.table, Item: decisionItem(id, decision, ttlS, nowMs) }));
   }
 
-  async get(id: string): Promise<unknown | undefined> {
+  async get(id: string): Promise<DecisionRecord | undefined> {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { id }, ConsistentRead: true }));
     if (!out.Item) return undefined;
     // TTL deletion lags expiry by up to a day or two: an expired item is gone to the reader.
     if (Number(out.Item.expires_at) * 1000 <= Date.now()) return undefined;
-    return JSON.parse(gunzipSync(out.Item.body as Uint8Array).toString('utf8'));
+    return JSON.parse(gunzipSync(out.Item.body as Uint8Array).toString('utf8')) as DecisionRecord;
   }
 }

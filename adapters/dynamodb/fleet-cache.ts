@@ -1,5 +1,4 @@
-import type { FleetStore, StoredNode } from '../../core/ports';
-import type { Fleet } from '../../core/schedule-service';
+import type { Fleet, FleetStore, StoredNode } from '../../core/ports';
 
 /**
  * Host states kept in the function's memory between invocations (Nova's

@@ -1,5 +1,7 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { type NodeRecord, storedPending, type Usage } from '../../core/nodes';
+import { reportedByUuid } from '../../core/ledger/steps';
+import { storedPending } from '../../core/ledger/usage';
+import type { NodeRecord, Usage } from '../../core/node/record';
 import type { StoredNode } from '../../core/ports';
 
 /** Items whose key starts with `#` are bookkeeping (the id counter, server groups), never nodes. */
@@ -34,12 +36,7 @@ export const toItem = (record: NodeRecord, ver: number, nowMs: number): NodeItem
     ...record,
     // A Map marshals any key (an object with an own `constructor` key makes the SDK's marshall throw).
     metadata: new Map(Object.entries(record.metadata)) as unknown as Record<string, string>,
-    inst: Object.fromEntries(
-      record.instances.map((i) => [
-        i.uuid.toLowerCase(),
-        { vcpus: i.vcpus, memory_mb: i.memory_mb, disk_gb: i.disk_gb },
-      ]),
-    ),
+    inst: reportedByUuid(record.instances),
     ver,
     // Whole-item writes (report, patch, delete) set the baseline that claims are conditioned on.
     baseline: ver,

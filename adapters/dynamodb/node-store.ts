@@ -1,7 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { NodeRecord } from '../../core/nodes';
-import { type NodeStore, type Versioned, WriteConflictError } from '../../core/ports';
+import { WriteConflictError } from '../../core/errors';
+import type { NodeRecord } from '../../core/node/record';
+import type { NodeStore, Versioned } from '../../core/ports';
 import { fromItem, fromRawItem, isNodeItem, META_PREFIX, toItem } from './node-item';
 
 const ID_COUNTER = '#id-counter';

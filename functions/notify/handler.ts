@@ -6,7 +6,8 @@ import { documentClient } from '../../adapters/dynamodb/client';
 import { DynamoEventStore } from '../../adapters/dynamodb/event-store';
 import { DynamoGroupMembership } from '../../adapters/dynamodb/group-membership';
 import { SqsDeadLetters } from '../../adapters/sqs/dead-letters';
-import { BadNotification, type NodeEvent, parseNotification } from '../../core/events';
+import { BadNotificationError } from '../../core/errors';
+import { type NodeEvent, parseNotification } from '../../core/events';
 import { logger } from '../shared/http';
 import { countNotification, metricsMiddleware, withTags } from '../shared/metrics';
 
@@ -51,7 +52,7 @@ const notify = async (event: SNSEvent): Promise<void> => {
         }
       });
     } catch (err) {
-      if (err instanceof BadNotification) {
+      if (err instanceof BadNotificationError) {
         await deadLetters.park(body, err.message, { sns_message_id: snsId });
         countNotification({ outcome: 'dead_lettered', reason: 'BadNotification' });
         logger.warn('notification parked in the dead-letter queue', { reason: err.message, sns_message_id: snsId });

@@ -4,10 +4,12 @@ import { DynamoGroupMembership } from '../../adapters/dynamodb/group-membership'
 import { DynamoNodeStore } from '../../adapters/dynamodb/node-store';
 import { loadKeyring } from '../../adapters/secret';
 import { StaleReportError, ValidationError } from '../../core/errors';
+import { ListQuerySchema, PatchSchema, ReportSchema } from '../../core/node/schemas';
+import { toNodeView } from '../../core/node/view';
 import { getNode, patchNode, softDeleteNode, upsertReport } from '../../core/node-service';
-import { ListQuerySchema, PatchSchema, ReportSchema, toNodeView } from '../../core/nodes';
-import { HOST_PATTERN, parseJsonBody, parseWith } from '../../core/schema';
+import { HOST_PATTERN, parseWith } from '../../core/schema';
 import { dashboardRoute } from '../dashboard/page';
+import { parseJsonBody } from '../shared/body';
 import { decodeCursor, encodeCursor } from '../shared/cursor';
 import { httpHandler, logger, type Request } from '../shared/http';
 import { countReport, tagRequest } from '../shared/metrics';

@@ -6,7 +6,8 @@ import { loadKeyring } from '../../adapters/secret';
 import { ValidationError } from '../../core/errors';
 import { readDecision, scheduleRequest } from '../../core/schedule-service';
 import { ScheduleRequestSchema } from '../../core/scheduler/request';
-import { parseJsonBody, parseWith } from '../../core/schema';
+import { parseWith } from '../../core/schema';
+import { parseJsonBody } from '../shared/body';
 import { httpHandler, logger } from '../shared/http';
 import { observeSchedule, tagDecisionIds, tagRequest } from '../shared/metrics';
 

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { nodeToken, operatorToken } from '../../core/auth';
-import { httpHandler } from './http';
+import { bearer, httpHandler } from './http';
 
 const SECRET = 's';
 const NOW = Date.UTC(2026, 10, 30);
@@ -83,5 +83,14 @@ describe('the HTTP wrapper (pure: a handler called with API Gateway events)', ()
     expect(JSON.stringify(r.body)).not.toContain('secret internals');
     expect(r.body.error.details.request_id).toBe('req-1');
     expect((await call(event('GET', '/nope', undefined, operatorToken(SECRET, at)))).status).toBe(404);
+  });
+});
+
+describe('bearer', () => {
+  it('reads the bearer token from any header casing', () => {
+    expect(bearer({ Authorization: 'Bearer abc' })).toBe('abc');
+    expect(bearer({ authorization: 'bearer abc' })).toBe('abc');
+    expect(bearer({ authorization: 'Basic abc' })).toBeUndefined();
+    expect(bearer(null)).toBeUndefined();
   });
 });

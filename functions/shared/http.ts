@@ -1,7 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { authenticate, bearer, type Keyring, type Principal } from '../../core/auth';
+import { authenticate, type Keyring, type Principal } from '../../core/auth';
 import { ForbiddenError, QmError, RouteNotFoundError, ValidationError } from '../../core/errors';
 import { logger } from './logger';
 import { metricsMiddleware } from './metrics';
@@ -48,6 +48,17 @@ export const json = (status: number, body: unknown, headers: Record<string, stri
 const errorBody = (code: string, message: string, details: Record<string, unknown> = {}) => ({
   error: { code, message, details },
 });
+
+/** Reads `Authorization: Bearer <token>` case-insensitively. */
+export const bearer = (headers: Record<string, string | undefined> | null | undefined): string | undefined => {
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (k.toLowerCase() === 'authorization' && v) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(v);
+      return m?.[1];
+    }
+  }
+  return undefined;
+};
 
 /**
  * Maps a thrown error to the contract's error body; internals of a 500 never leak.
