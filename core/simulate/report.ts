@@ -159,6 +159,7 @@ export const svgChart = (
   const out: string[] = [];
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="13">`,
+    `<title>${esc(title)}: ${esc(series.map((s) => s.name).join(', '))}</title>`,
     `<rect width="${W}" height="${H}" fill="#ffffff"/>`,
     `<text x="${left}" y="28" font-size="18" font-weight="bold">${esc(title)}</text>`,
   );
