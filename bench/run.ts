@@ -10,6 +10,7 @@ import { cpus, totalmem } from 'node:os';
 import { benchEndToEnd, type LatencyRow, type ThroughputRow } from './e2e';
 import { benchNotify, type NotifyResult } from './notify';
 import { benchSchedulerCore, schedulerCoreTable } from './scheduler-core';
+import { benchSimulate, simulateTable } from './simulate';
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const coreOnly = process.argv.includes('--core-only');
@@ -66,6 +67,12 @@ const notifyTable = (r: NotifyResult) => {
 log('core: 1k, 10k, 100k hosts');
 const core = benchSchedulerCore();
 log(schedulerCoreTable(core));
+log('replay (qm simulate): 1k hosts');
+const sim = simulateTable(
+  benchSimulate(),
+  core.find((r) => r.hosts === 1_000 && r.request === 'plain')?.median_ms_top20,
+);
+log(sim);
 const e2e = coreOnly ? undefined : await benchEndToEnd(log);
 const notify = coreOnly ? undefined : await benchNotify(log);
 
@@ -78,6 +85,13 @@ const doc = [
   '## Scheduler core (pure: filter + weigh + select, every filter and weigher enabled)',
   '',
   schedulerCoreTable(core),
+  '',
+  '## What-if replay (`qm simulate`, 1,000 empty hosts, a generated trace, default configuration)',
+  '',
+  sim,
+  '',
+  'A replay decision is cheaper than the plain row above: the trace asks nothing of the image, capability or',
+  'aggregate filters, so they drop out of the chain, and an empty fleet has few instances per host to check.',
   '',
   ...(e2e
     ? [

@@ -241,4 +241,6 @@ export interface DecisionWrite {
 export interface DecisionStore {
   put(id: string, decision: DecisionRecord, ttlS: number, nowMs: number): Promise<void>;
   get(id: string): Promise<DecisionRecord | undefined>;
+  /** Decisions made at or after `since` (ISO), up to `limit` items examined after decision `after`; `last` to continue from. */
+  list(q: { since?: string; limit: number; after?: string }): Promise<{ decisions: DecisionRecord[]; last?: string }>;
 }

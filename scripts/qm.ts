@@ -161,4 +161,5 @@ dlq
     else for (const m of letters) console.log(describeLetter(m));
   });
 
+(await import('./cli/simulate')).registerSimulate(program);
 await program.parseAsync();

@@ -1,5 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { DecisionRecord, DecisionStore, InstanceClaimRef } from '../../core/ports';
 
 /** DynamoDB items hold 400 KB; leave room for the other attributes. */
@@ -87,5 +88,29 @@ export class DynamoDecisionStore implements DecisionStore {
     // TTL deletion lags expiry by up to a day or two: an expired item is gone to the reader.
     if (Number(out.Item.expires_at) * 1000 <= Date.now()) return undefined;
     return JSON.parse(gunzipSync(out.Item.body as Uint8Array).toString('utf8')) as DecisionRecord;
+  }
+
+  /** A Scan page of decision items (not the instance pointers), unexpired, created at or after `since`. */
+  async list(q: {
+    since?: string;
+    limit: number;
+    after?: string;
+  }): Promise<{ decisions: DecisionRecord[]; last?: string }> {
+    const out = await this.db.send(
+      new ScanCommand({
+        TableName: this.table,
+        Limit: q.limit,
+        ...(q.after ? { ExclusiveStartKey: { id: q.after } } : {}),
+        FilterExpression: `NOT begins_with(id, :pointer) AND expires_at > :now${q.since ? ' AND created_at >= :since' : ''}`,
+        ExpressionAttributeValues: {
+          ':pointer': 'instance#',
+          ':now': Math.floor(Date.now() / 1000),
+          ...(q.since ? { ':since': q.since } : {}),
+        },
+      }),
+    );
+    const decisions = (out.Items ?? []).map((i) => JSON.parse(gunzipSync(i.body as Uint8Array).toString('utf8')));
+    const last = out.LastEvaluatedKey?.id;
+    return { decisions, ...(typeof last === 'string' ? { last } : {}) };
   }
 }

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { readConfig } from '../../adapters/config';
 import { makeScheduleDeps } from '../../adapters/schedule-deps';
 import { readSchedulerOptions } from '../../adapters/scheduler-config';
 import { loadKeyring } from '../../adapters/secret';
+import { decodeDecisionCursor, encodeDecisionCursor, listingOf } from '../../core/decision-list';
 import { ValidationError } from '../../core/errors';
 import { readDecision, scheduleRequest } from '../../core/schedule-service';
 import { ScheduleRequestSchema } from '../../core/scheduler/request';
@@ -17,6 +19,14 @@ const config = readConfig();
 // not start without them; they are reread every few minutes, so a rotation needs no redeploy.
 const keys = await loadKeyring(config, (e) => logger.warn('token secret refresh failed', { error: e as Error }));
 const deps = makeScheduleDeps(config, readSchedulerOptions());
+const DecisionListQuery = z.strictObject({
+  since: z
+    .string()
+    .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 time')
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(100),
+  next: z.string().max(200).optional(),
+});
 const DECISION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The schedule function: CONTRACT.md "Scheduling". */
@@ -36,6 +46,20 @@ export const handler = httpHandler(
           deps.maxClaimAttempts,
         );
         return { status: 200, body: result };
+      },
+    },
+    {
+      // Paged listing for `qm trace export` (core/decision-list.ts).
+      key: 'GET /decisions',
+      run: async (req) => {
+        const q = parseWith(DecisionListQuery, req.query, 'query');
+        const page = await deps.decisions.list({
+          limit: q.limit,
+          ...(q.since ? { since: new Date(q.since).toISOString() } : {}),
+          ...(q.next ? { after: decodeDecisionCursor(q.next) } : {}),
+        });
+        const decisions = page.decisions.map((d) => listingOf(d as unknown as Record<string, unknown>));
+        return { status: 200, body: page.last ? { decisions, next: encodeDecisionCursor(page.last) } : { decisions } };
       },
     },
     {
