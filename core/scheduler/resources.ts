@@ -27,41 +27,61 @@ export type ResourceMeasure = {
   fit: Fit;
 };
 
+// Each resource has three parts that share one formula: `usable…` (the room, which the claim's
+// bound reads), `fit…` (the verdict, which the filter's hot path calls for every host, so it builds
+// nothing) and `measure…` (the figures of a rejection: the same two, with what they were computed from).
+
 /**
  * RAM (Nova ≤ Stein RamFilter):
  *   used = total − free (free already net of reserved and claims); usable = total × ratio − used;
  *   fits iff total ≥ requested (no instance overcommits against itself) and usable ≥ requested.
  */
+export const usableRam = (h: HostState): number => h.memory_mb * h.ram_allocation_ratio - (h.memory_mb - h.free_ram_mb);
+
+/** RAM's verdict for `requested` MB. */
+export const fitRam = (h: HostState, requested: number): Fit =>
+  h.memory_mb < requested ? 'larger_than_host' : usableRam(h) < requested ? 'insufficient' : 'fits';
+
+/** RAM's figures for `requested` MB. */
 export const measureRam = (h: HostState, requested: number): ResourceMeasure => {
   const capacity = h.memory_mb;
   const ratio = h.ram_allocation_ratio;
   const used = capacity - h.free_ram_mb;
   const limit = capacity * ratio;
-  const usable = limit - used;
-  const fit: Fit = capacity < requested ? 'larger_than_host' : usable < requested ? 'insufficient' : 'fits';
-  return { resource: 'RAM', requested, capacity, ratio, used, limit, usable, fit };
+  return { resource: 'RAM', requested, capacity, ratio, used, limit, usable: usableRam(h), fit: fitRam(h, requested) };
 };
 
 /**
  * vCPUs (Nova ≤ Stein CoreFilter):
  *   limit = vcpus_total × ratio; usable = limit − vcpus_used;
- *   fits iff vcpus_total = 0 (Nova's fail-safe, "CPU collection broken": no vCPU limit at all)
- *   or (requested ≤ vcpus_total, unless the limit is 0) and usable ≥ requested.
+ *   fits iff vcpus_total = 0 (Nova's fail-safe, "CPU collection broken": no vCPU limit at all,
+ *   so usable = ∞) or (requested ≤ vcpus_total, unless the limit is 0) and usable ≥ requested.
  */
+export const usableVcpus = (h: HostState): number =>
+  h.vcpus_total ? h.vcpus_total * h.cpu_allocation_ratio - h.vcpus_used : Number.POSITIVE_INFINITY;
+
+/** The vCPUs' verdict for `requested` vCPUs. */
+export const fitVcpus = (h: HostState, requested: number): Fit => {
+  const capacity = h.vcpus_total;
+  if (!capacity) return 'fits';
+  if (capacity * h.cpu_allocation_ratio > 0 && requested > capacity) return 'larger_than_host';
+  return usableVcpus(h) < requested ? 'insufficient' : 'fits';
+};
+
+/** The vCPUs' figures for `requested` vCPUs. */
 export const measureVcpus = (h: HostState, requested: number): ResourceMeasure => {
   const capacity = h.vcpus_total;
   const ratio = h.cpu_allocation_ratio;
-  const used = h.vcpus_used;
-  const limit = capacity * ratio;
-  const usable = capacity ? limit - used : Number.POSITIVE_INFINITY;
-  const fit: Fit = !capacity
-    ? 'fits'
-    : limit > 0 && requested > capacity
-      ? 'larger_than_host'
-      : usable < requested
-        ? 'insufficient'
-        : 'fits';
-  return { resource: 'vCPUs', requested, capacity, ratio, used, limit, usable, fit };
+  return {
+    resource: 'vCPUs',
+    requested,
+    capacity,
+    ratio,
+    used: h.vcpus_used,
+    limit: capacity * ratio,
+    usable: usableVcpus(h),
+    fit: fitVcpus(h, requested),
+  };
 };
 
 /**
@@ -70,14 +90,29 @@ export const measureVcpus = (h: HostState, requested: number): ResourceMeasure =
  *   fits iff total ≥ requested and usable ≥ requested.
  * `free_disk_mb` comes from min(free_disk_gb, disk_available_least), as in Nova's HostState.
  */
+export const usableDisk = (h: HostState): number => {
+  const capacity = h.total_usable_disk_gb * 1024;
+  return capacity * h.disk_allocation_ratio - (capacity - h.free_disk_mb);
+};
+
+/** The disk's verdict for `requested` MB. */
+export const fitDisk = (h: HostState, requested: number): Fit =>
+  h.total_usable_disk_gb * 1024 < requested ? 'larger_than_host' : usableDisk(h) < requested ? 'insufficient' : 'fits';
+
+/** The disk's figures for `requested` MB. */
 export const measureDisk = (h: HostState, requested: number): ResourceMeasure => {
   const capacity = h.total_usable_disk_gb * 1024;
   const ratio = h.disk_allocation_ratio;
-  const used = capacity - h.free_disk_mb;
-  const limit = capacity * ratio;
-  const usable = limit - used;
-  const fit: Fit = capacity < requested ? 'larger_than_host' : usable < requested ? 'insufficient' : 'fits';
-  return { resource: 'disk', requested, capacity, ratio, used, limit, usable, fit };
+  return {
+    resource: 'disk',
+    requested,
+    capacity,
+    ratio,
+    used: capacity - h.free_disk_mb,
+    limit: capacity * ratio,
+    usable: usableDisk(h),
+    fit: fitDisk(h, requested),
+  };
 };
 
 /** The disk a flavor asks of the DiskFilter: (root_gb + ephemeral_gb) × 1024 + swap MB. */
@@ -92,11 +127,11 @@ export interface ClaimRoom {
 }
 
 /**
- * What more the claims on `h` may add: each measure's `usable` (a request of 0
- * asks nothing but the room), disk rounded down to whole GB as claims count it.
+ * What more the claims on `h` may add: each resource's `usable`, as its
+ * measure reports it, disk rounded down to whole GB as claims count it.
  */
 export const claimRoom = (h: HostState): ClaimRoom => ({
-  vcpus: measureVcpus(h, 0).usable,
-  memory_mb: measureRam(h, 0).usable,
-  disk_gb: Math.floor(measureDisk(h, 0).usable / 1024),
+  vcpus: usableVcpus(h),
+  memory_mb: usableRam(h),
+  disk_gb: Math.floor(usableDisk(h) / 1024),
 });

@@ -20,7 +20,7 @@ import type { ResolvedOptions } from './options';
 import { type RankedHost, topByWeight, Weights } from './rank';
 import { PRE_FILTERS } from './reasons';
 import { selectHost } from './select';
-import { countByFilter, type HostRejection, noValidHostError, summarize } from './summary';
+import { type HostRejection, noValidHostError, summarize } from './summary';
 import type { AnyFilter, HostState, PassContext, RequestSpec } from './types';
 
 export { type ClaimAmounts, claimAmounts } from './consume';
@@ -85,10 +85,32 @@ const preFilter = (ignore: ReadonlySet<string>, force: ReadonlySet<string>) => {
   };
 };
 
-/** The order counts tie in: the pre-filters (ComputeFilter first when it only counts deleted nodes), then the chain. */
-const countOrder = (chain: FilterChain): string[] => {
+/**
+ * Filter → hosts it rejected, largest count first, ties in the order the steps
+ * ran: the pre-filters (ComputeFilter first when it only counts deleted
+ * nodes), then the chain. ComputeFilter counts deleted nodes and its own rejections.
+ */
+const orderCounts = (chain: FilterChain, chainCounts: readonly number[], pre: ReadonlyMap<string, number>) => {
   const names = chain.filters.map((f) => f.name);
-  return [...(names.includes(ComputeFilter.name) ? [] : [ComputeFilter.name]), ...Object.keys(PRE_FILTERS), ...names];
+  const order = [
+    ...(names.includes(ComputeFilter.name) ? [] : [ComputeFilter.name]),
+    ...Object.keys(PRE_FILTERS),
+    ...names,
+  ];
+  const counts = new Map(pre);
+  names.forEach((name, f) => {
+    if (chainCounts[f]) counts.set(name, (counts.get(name) ?? 0) + (chainCounts[f] as number));
+  });
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || order.indexOf(a[0]) - order.indexOf(b[0]));
+};
+
+/** Puts the rejections back in fleet order (`at`: each one's fleet position); sorts both. */
+const sortByPosition = (rejections: HostRejection[], at: number[]): void => {
+  const order = Array.from(at.keys()).sort((a, b) => (at[a] as number) - (at[b] as number));
+  const copy = rejections.slice();
+  order.forEach((o, r) => {
+    rejections[r] = copy[o] as HostRejection;
+  });
 };
 
 /**
@@ -118,18 +140,23 @@ export const schedule = (
   const weights = new Weights(opts.resolved.weighers, opts, n);
   const total = weights.total;
 
-  // Each host's first rejection, at its fleet position.
-  const rejected = new Array<HostRejection | undefined>(n);
-  let rejectedCount = 0;
+  // Each rejected host's first rejection, as found: pass 0 in fleet order, later passes after it
+  // (put back in fleet order at the end, by `at`). Counted per filter as they come.
+  const rejections: HostRejection[] = [];
+  const at: number[] = [];
+  const chainCounts = new Array<number>(nf).fill(0);
+  const preCounts = new Map<string, number>();
   const reject = (i: number, h: HostState, f: number, pass: PassContext): void => {
     const filter = chain.filters[f] as AnyFilter;
     const { code, figures } = filter.explain(h, chain.states[f], pass);
-    rejected[i] = { host: h.host, filter: filter.name, code, figures, instance_index: pass.index };
-    rejectedCount++;
+    rejections.push({ host: h.host, filter: filter.name, code, figures, instance_index: pass.index });
+    at.push(i);
+    chainCounts[f] = (chainCounts[f] as number) + 1;
   };
   const rejectBefore = (i: number, h: HostState, r: { filter: string; code: string }): void => {
-    rejected[i] = { host: h.host, filter: r.filter, code: r.code, figures: NO_FIGURES, instance_index: 0 };
-    rejectedCount++;
+    rejections.push({ host: h.host, filter: r.filter, code: r.code, figures: NO_FIGURES, instance_index: 0 });
+    at.push(i);
+    preCounts.set(r.filter, (preCounts.get(r.filter) ?? 0) + 1);
   };
 
   // Hosts consumed from are copied on their first pick; the caller's stay as they are.
@@ -226,12 +253,8 @@ export const schedule = (
     m = s;
   }
 
-  const rejections: HostRejection[] = new Array(rejectedCount);
-  for (let i = 0, r = 0; r < rejectedCount; i++) {
-    const x = rejected[i];
-    if (x !== undefined) rejections[r++] = x;
-  }
-  const ordered = countByFilter(rejections, countOrder(chain));
+  if (passes.length > 1) sortByPosition(rejections, at);
+  const ordered = orderCounts(chain, chainCounts, preCounts);
   const placed = failed === undefined;
   return {
     placed,

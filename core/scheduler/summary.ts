@@ -15,23 +15,6 @@ export interface HostRejection extends Rejection {
   instance_index: number;
 }
 
-/**
- * Filter → hosts it rejected, largest count first, ties in the order the
- * filters ran (`order`: the pre-filters, then the chain).
- */
-export const countByFilter = (rejections: readonly Rejection[], order: readonly string[]): [string, number][] => {
-  const counts = new Map<string, number>();
-  for (let i = 0; i < rejections.length; i++) {
-    const f = (rejections[i] as Rejection).filter;
-    counts.set(f, (counts.get(f) ?? 0) + 1);
-  }
-  const rank = (f: string) => {
-    const r = order.indexOf(f);
-    return r < 0 ? order.length : r;
-  };
-  return [...counts.entries()].sort((a, b) => b[1] - a[1] || rank(a[0]) - rank(b[0]));
-};
-
 /** "2/4 hosts available[ for instance 3 of 3]: 1 had insufficient RAM (RamFilter); …". */
 export const summarize = (
   available: number,

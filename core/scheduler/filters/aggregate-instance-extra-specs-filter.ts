@@ -69,11 +69,15 @@ export const AggregateInstanceExtraSpecsFilter = defineFilter<
   },
   explain(host, specs) {
     const md = host.metadata;
-    const { key, metadataKey, req } = specs.find((s) => !satisfied(md, s)) as AggregateSpec;
-    const has = Object.hasOwn(md, metadataKey) ? (md[metadataKey] as string) : null;
+    let failed = specs[0] as AggregateSpec;
+    for (let i = 0; i < specs.length; i++) {
+      failed = specs[i] as AggregateSpec;
+      if (!satisfied(md, failed)) break;
+    }
+    const has = Object.hasOwn(md, failed.metadataKey) ? (md[failed.metadataKey] as string) : null;
     return {
       code: has === null ? 'missing' : 'mismatch',
-      figures: { key, wants: req, metadata_key: metadataKey, has },
+      figures: { key: failed.key, wants: failed.req, metadata_key: failed.metadataKey, has },
     };
   },
 });

@@ -1,4 +1,4 @@
-import { measureVcpus } from '../resources';
+import { fitVcpus, measureVcpus } from '../resources';
 import { fmt } from './format';
 import { defineResourceFilter } from './resource-filter';
 
@@ -12,6 +12,7 @@ export const CoreFilter = defineResourceFilter({
   name: 'CoreFilter',
   summary: 'had insufficient vCPUs',
   requested: (spec) => spec.instance_type.vcpus,
+  fit: fitVcpus,
   measure: measureVcpus,
   reasons: {
     larger_than_host: {

@@ -1,4 +1,4 @@
-import { measureDisk, requestedDiskMb } from '../resources';
+import { fitDisk, measureDisk, requestedDiskMb } from '../resources';
 import { fmt } from './format';
 import { defineResourceFilter } from './resource-filter';
 
@@ -17,6 +17,7 @@ export const DiskFilter = defineResourceFilter({
   name: 'DiskFilter',
   summary: 'had insufficient disk',
   requested: (spec) => requestedDiskMb(spec.instance_type),
+  fit: fitDisk,
   measure: measureDisk,
   reasons: {
     larger_than_host: {

@@ -18,6 +18,8 @@ export interface PreparedImage {
   versionRequires: string | null;
   /** Its parsed clauses, or why it does not parse; null without a requirement. */
   version: { clauses: readonly VersionClause[] } | { error: string } | null;
+  /** What the image asks, as a rejection says it: "architecture=x86_64, hypervisor_type=qemu". */
+  wants: string;
   /** Memo of host version → satisfies, for this request (fleets run few distinct versions). */
   versionMemo: Map<number, boolean>;
   /** Memo of a (shared) supported_instances list → offers the image's properties, for this request. */
@@ -41,25 +43,22 @@ export const prepareImage = (
   defaultArch: string | null = null,
 ): PreparedImage => {
   const versionRequires = imageProp(props, 'img_hv_requested_version', 'hypervisor_version_requires') || null;
+  const arch = canon(imageProp(props, 'hw_architecture', 'architecture') ?? defaultArch, canonicalArch);
+  const hvType = canon(imageProp(props, 'img_hv_type', 'hypervisor_type'), canonicalHvType);
+  const vmMode = canon(imageProp(props, 'hw_vm_mode', 'vm_mode'), canonicalVmMode);
   return {
-    arch: canon(imageProp(props, 'hw_architecture', 'architecture') ?? defaultArch, canonicalArch),
-    hvType: canon(imageProp(props, 'img_hv_type', 'hypervisor_type'), canonicalHvType),
-    vmMode: canon(imageProp(props, 'hw_vm_mode', 'vm_mode'), canonicalVmMode),
+    arch,
+    hvType,
+    vmMode,
+    wants: [arch && `architecture=${arch}`, hvType && `hypervisor_type=${hvType}`, vmMode && `vm_mode=${vmMode}`]
+      .filter(Boolean)
+      .join(', '),
     versionRequires,
     version: versionRequires === null ? null : parseVersionPredicate(versionRequires),
     versionMemo: new Map(),
     supportMemo: new Map(),
   };
 };
-
-const describe = (img: PreparedImage): string =>
-  [
-    img.arch && `architecture=${img.arch}`,
-    img.hvType && `hypervisor_type=${img.hvType}`,
-    img.vmMode && `vm_mode=${img.vmMode}`,
-  ]
-    .filter(Boolean)
-    .join(', ');
 
 /** Whether one `(arch, hv type, vm mode)` triple offers every property the image names. */
 const offers = (img: PreparedImage, t: SupportedInstance): boolean =>
@@ -136,7 +135,7 @@ export const ImagePropertiesFilter = defineFilter<
   },
   explain(host, img) {
     const supported = host.supported_instances;
-    const figures = { wants: describe(img), supported, version: '', requires: img.versionRequires ?? '', error: '' };
+    const figures = { wants: img.wants, supported, version: '', requires: img.versionRequires ?? '', error: '' };
     if (supported.length === 0) return { code: 'none_supported', figures };
     if (!anyOffered(host, img)) return { code: 'unsupported', figures };
     if (img.version !== null && 'error' in img.version) {

@@ -1,4 +1,4 @@
-import { measureRam } from '../resources';
+import { fitRam, measureRam } from '../resources';
 import { fmt } from './format';
 import { defineResourceFilter } from './resource-filter';
 
@@ -12,6 +12,7 @@ export const RamFilter = defineResourceFilter({
   name: 'RamFilter',
   summary: 'had insufficient RAM',
   requested: (spec) => spec.instance_type.memory_mb,
+  fit: fitRam,
   measure: measureRam,
   reasons: {
     larger_than_host: {

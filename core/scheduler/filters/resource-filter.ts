@@ -1,4 +1,4 @@
-import type { ResourceMeasure } from '../resources';
+import type { Fit, ResourceMeasure } from '../resources';
 import type { HostState, ReasonTemplate, RequestSpec } from '../types';
 import { defineFilter } from './define-filter';
 
@@ -8,7 +8,9 @@ export interface ResourceFilterDefinition {
   summary: string;
   /** The amount the flavor asks, in the measure's unit. */
   requested(spec: RequestSpec): number;
-  /** resources.ts: the one measure of this resource. */
+  /** resources.ts: this resource's verdict… */
+  fit(host: HostState, requested: number): Fit;
+  /** …and its figures, whose `fit` is that verdict. */
   measure(host: HostState, requested: number): ResourceMeasure;
   reasons: {
     larger_than_host: ReasonTemplate<ResourceMeasure>;
@@ -17,19 +19,19 @@ export interface ResourceFilterDefinition {
 }
 
 /**
- * A filter whose verdict and reason are both its resource's measure: it
- * passes iff the measure fits, and a rejection's code is the measure's fit,
- * its figures the measure itself.
+ * A filter whose verdict and reason are both its resource's: it passes iff
+ * the resource fits, and a rejection's code is the measure's fit, its figures
+ * the measure itself.
  */
 export const defineResourceFilter = (d: ResourceFilterDefinition) => {
-  const measure = d.measure;
+  const { fit: fitOf, measure } = d;
   return defineFilter<number, ResourceMeasure>({
     name: d.name,
     summary: d.summary,
     placement: true,
     reasons: d.reasons,
     prepare: ({ spec }) => d.requested(spec),
-    passes: (host, requested) => measure(host, requested).fit === 'fits',
+    passes: (host, requested) => fitOf(host, requested) === 'fits',
     explain(host, requested) {
       const m = measure(host, requested);
       return { code: m.fit, figures: m };
