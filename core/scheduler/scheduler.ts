@@ -77,13 +77,19 @@ const NO_FIGURES = Object.freeze({});
  */
 const preFilter = (ignore: ReadonlySet<string>, force: ReadonlySet<string>) => {
   // Empty name sets cost nothing per host.
-  return (h: HostState): { filter: string; code: string } | undefined => {
-    if (h.deleted) return { filter: ComputeFilter.name, code: 'deleted' };
-    if (ignore.size > 0 && ignore.has(h.host.toLowerCase())) return { filter: 'ignore_hosts', code: 'ignored' };
-    if (force.size > 0 && !force.has(h.host.toLowerCase())) return { filter: 'force_hosts', code: 'not_forced' };
+  return (h: HostState): PreRejection | undefined => {
+    if (h.deleted) return DELETED;
+    if (ignore.size > 0 && ignore.has(h.host.toLowerCase())) return IGNORED;
+    if (force.size > 0 && !force.has(h.host.toLowerCase())) return NOT_FORCED;
     return undefined;
   };
 };
+
+/** A pre-filter's rejection: a code of reasons.ts's PRE_FILTERS, or ComputeFilter's `deleted`. */
+type PreRejection = Readonly<{ filter: string; code: string }>;
+const DELETED: PreRejection = { filter: ComputeFilter.name, code: 'deleted' };
+const IGNORED: PreRejection = { filter: 'ignore_hosts', code: 'ignored' };
+const NOT_FORCED: PreRejection = { filter: 'force_hosts', code: 'not_forced' };
 
 /**
  * Filter → hosts it rejected, largest count first, ties in the order the steps
@@ -104,7 +110,7 @@ const orderCounts = (chain: FilterChain, chainCounts: readonly number[], pre: Re
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || order.indexOf(a[0]) - order.indexOf(b[0]));
 };
 
-/** Puts the rejections back in fleet order (`at`: each one's fleet position); sorts both. */
+/** Puts the rejections back in fleet order (`at`: each one's fleet position, in the same order). */
 const sortByPosition = (rejections: HostRejection[], at: number[]): void => {
   const order = Array.from(at.keys()).sort((a, b) => (at[a] as number) - (at[b] as number));
   const copy = rejections.slice();
@@ -153,7 +159,7 @@ export const schedule = (
     at.push(i);
     chainCounts[f] = (chainCounts[f] as number) + 1;
   };
-  const rejectBefore = (i: number, h: HostState, r: { filter: string; code: string }): void => {
+  const rejectBefore = (i: number, h: HostState, r: PreRejection): void => {
     rejections.push({ host: h.host, filter: r.filter, code: r.code, figures: NO_FIGURES, instance_index: 0 });
     at.push(i);
     preCounts.set(r.filter, (preCounts.get(r.filter) ?? 0) + 1);
