@@ -1,7 +1,9 @@
 /**
  * Benchmark of the pure scheduler core: filter + weigh + select for one
  * decision over synthetic fleets of 1k, 10k and 100k hosts, every filter and
- * weigher enabled. Run alone with `npx tsx bench/scheduler-core.ts`, or call
+ * weigher enabled. A decision holds every rejected host's rejection as data
+ * (filter, code, figures); the last column adds rendering each one's sentence,
+ * which the stored decision and a NoValidHost answer do. Run alone with `npx tsx bench/scheduler-core.ts`, or call
  * `benchSchedulerCore()` (bench/run.ts) for the rows.
  */
 

@@ -12,7 +12,6 @@
  * select.ts (pick), consume.ts (consume, claim amounts), summary.ts (NoValidHost).
  */
 import { cloneHost, consume } from './consume';
-import type { NoValidHostError } from './errors';
 import { type FilterChain, firstReject, notePick, prepareChain } from './filter-chain';
 import { ComputeFilter } from './filters/compute-filter';
 import { PLACEMENT_FILTERS } from './filters/index';
@@ -284,6 +283,6 @@ export const scheduleOrThrow = (
   options?: ScheduleOptions,
 ): Decision => {
   const d = schedule(hosts, spec, opts, rng, options);
-  if (!d.placed) throw noValidHostError(d) as NoValidHostError;
+  if (!d.placed) throw noValidHostError(d);
   return d;
 };

@@ -18,7 +18,9 @@
  *    built with `defineResourceFilter`, so the claim's bound reads the same measure.
  * 2. `filters/<name>-filter.test.ts`: a table of hosts with the arithmetic in comments, through
  *    `check()` (test-fixtures.ts); filters.property.test.ts covers it by itself via this registry.
- * 3. One line in `REGISTRY` below, where it should run in the default chain.
+ * 3. One line in `REGISTRY` below, where it should run in the default chain. That is all: the
+ *    default `enabled_filters`, the name lookup, the NoValidHost counts and sentences
+ *    (reasons.ts) and the hot loop's own call site (filter-chain.ts) all follow from it.
  *
  * ## How to add a weigher
  *
@@ -26,8 +28,8 @@
  *    (Nova's `_weigh_object`; optional `minval`/`maxval` for normalization).
  * 2. Its multiplier option: the key in `WeightMultiplierKey` (types.ts) and in
  *    `SchedulerOptionsSchema` (options.ts) with Nova's default, so a bad value fails at cold start.
- * 3. One line in `WEIGHERS` (weighers/index.ts), and the name in `DEFAULT_WEIGHERS` if it is on by
- *    default; a case in weighers.test.ts.
+ * 3. One line in `WEIGHER_REGISTRY` (weighers/index.ts), and the name in `DEFAULT_WEIGHERS` if it is
+ *    on by default; a case in weighers.test.ts.
  */
 import type { AnyFilter } from '../types';
 import { AggregateInstanceExtraSpecsFilter } from './aggregate-instance-extra-specs-filter';
