@@ -1,14 +1,17 @@
 /**
  * Benchmark of the pure scheduler core: filter + weigh + select for one
  * decision over synthetic fleets of 1k, 10k and 100k hosts, every filter and
- * weigher enabled. Run alone with `npx tsx bench/scheduler-core.ts`, or call
+ * weigher enabled. A decision holds every rejected host's rejection as data
+ * (filter, code, figures); the last column adds rendering each one's sentence,
+ * which the stored decision and a NoValidHost answer do. Run alone with `npx tsx bench/scheduler-core.ts`, or call
  * `benchSchedulerCore()` (bench/run.ts) for the rows.
  */
 
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { resolveOptions } from '../core/scheduler/options';
-import { type ScheduleOptions, schedule } from '../core/scheduler/scheduler';
+import { type Decision, type ScheduleOptions, schedule } from '../core/scheduler/scheduler';
+import { reasonsByHost } from '../core/scheduler/summary';
 import { makeHost, makeSpec, seededRng, uuidFor } from '../core/scheduler/test-fixtures';
 import type { HostInstance, HostState, RequestSpec } from '../core/scheduler/types';
 
@@ -24,6 +27,11 @@ export interface SchedulerCoreBenchRow {
   median_ms_full: number;
   /** Median ms per decision with the ranking cut to the best 20. */
   median_ms_top20: number;
+  /**
+   * Median ms per decision (top 20) with every rejected host's sentence rendered, as the stored
+   * decision and NoValidHost render them: the whole cost of a decision and its reasons.
+   */
+  median_ms_with_reasons: number;
   /** median_ms_top20 per host, in ns. */
   ns_per_host: number;
 }
@@ -119,17 +127,28 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
 
-/** Median ms of `schedule` after warm-up: at least `minRuns`, and at least `minMs` of measuring. */
-const measure = (hosts: HostState[], spec: RequestSpec, options: ScheduleOptions, minRuns: number, minMs: number) => {
+/**
+ * Median ms of `schedule` (then `after`, if given) after warm-up: at least
+ * `minRuns`, and at least `minMs` of measuring.
+ */
+const measure = (
+  hosts: HostState[],
+  spec: RequestSpec,
+  options: ScheduleOptions,
+  minRuns: number,
+  minMs: number,
+  after: (d: Decision) => unknown = () => undefined,
+) => {
   const opts = resolveOptions({});
   const rng = seededRng(7);
-  for (let i = 0; i < 10; i++) schedule(hosts, spec, opts, rng, options);
+  for (let i = 0; i < 10; i++) after(schedule(hosts, spec, opts, rng, options));
   const times: number[] = [];
   let candidates = 0;
   const start = performance.now();
   while (times.length < minRuns || performance.now() - start < minMs) {
     const t0 = performance.now();
     const d = schedule(hosts, spec, opts, rng, options);
+    after(d);
     times.push(performance.now() - t0);
     candidates = d.passes[0]?.candidates ?? 0;
   }
@@ -145,12 +164,14 @@ export const benchSchedulerCore = (sizes: readonly number[] = [1_000, 10_000, 10
       const spec = make();
       const top = measure(hosts, spec, { rankingLimit: 20 }, 20, minMs);
       const full = measure(hosts, spec, {}, 20, minMs);
+      const reasons = measure(hosts, spec, { rankingLimit: 20 }, 20, minMs, (d) => reasonsByHost(d.rejections));
       return {
         hosts: n,
         request,
         candidates: top.candidates,
         runs: top.runs,
         median_ms_full: full.median,
+        median_ms_with_reasons: reasons.median,
         median_ms_top20: top.median,
         ns_per_host: (top.median * 1e6) / n,
       };
@@ -160,11 +181,11 @@ export const benchSchedulerCore = (sizes: readonly number[] = [1_000, 10_000, 10
 /** The rows as a markdown table. */
 export const schedulerCoreTable = (rows: readonly SchedulerCoreBenchRow[]): string =>
   [
-    '| hosts | request | candidates | runs | median ms/decision (ranking top 20) | median ms/decision (full ranking) | ns/host |',
-    '|---:|---|---:|---:|---:|---:|---:|',
+    '| hosts | request | candidates | runs | median ms/decision (ranking top 20) | median ms/decision (full ranking) | median ms/decision with every rejection sentence (top 20) | ns/host |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.hosts.toLocaleString('en-US')} | ${r.request} | ${r.candidates.toLocaleString('en-US')} | ${r.runs} | ${r.median_ms_top20.toFixed(3)} | ${r.median_ms_full.toFixed(3)} | ${r.ns_per_host.toFixed(0)} |`,
+        `| ${r.hosts.toLocaleString('en-US')} | ${r.request} | ${r.candidates.toLocaleString('en-US')} | ${r.runs} | ${r.median_ms_top20.toFixed(3)} | ${r.median_ms_full.toFixed(3)} | ${r.median_ms_with_reasons.toFixed(3)} | ${r.ns_per_host.toFixed(0)} |`,
     ),
   ].join('\n');
 

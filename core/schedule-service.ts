@@ -21,7 +21,9 @@ import type {
 import { hostStateFromNode } from './scheduler/host-state';
 import { signatureOf } from './scheduler/instance-signature';
 import type { ResolvedOptions } from './scheduler/options';
+import { reasonOf } from './scheduler/reasons';
 import { needsInstanceUuids, type ScheduleRequest, toRequestSpec } from './scheduler/request';
+import { claimRoom } from './scheduler/resources';
 import { claimAmounts, type Decision, noValidHostError, schedule } from './scheduler/scheduler';
 import type { HostState, RequestSpec } from './scheduler/types';
 
@@ -105,12 +107,8 @@ const bound = (x: number): number =>
     ? Number.MIN_SAFE_INTEGER
     : Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(x)));
 
-/** The usage a host still has room for, per resource, under capacity × allocation ratio. */
-const roomOf = (h: HostState): Resources => ({
-  vcpus: h.limits.vcpu - h.vcpus_used,
-  memory_mb: h.limits.memory_mb - (h.memory_mb - h.free_ram_mb),
-  disk_gb: Math.floor((h.limits.disk_gb * 1024 - (h.total_usable_disk_gb * 1024 - h.free_disk_mb)) / 1024),
-});
+/** The usage a host still has room for: each resource measure's `usable` (core/scheduler/resources.ts). */
+const roomOf = (h: HostState): Resources => claimRoom(h);
 
 /** A picked host as the scheduler saw it, and as it was stored. */
 export interface PickedHost {
@@ -202,7 +200,10 @@ const decisionRecord = (
   filter_counts: decision.filter_counts,
   // Keyed by host, so "why not host X?" is one lookup.
   rejections: Object.fromEntries(
-    decision.rejections.map((r) => [r.host, { filter: r.filter, reason: r.reason, instance_index: r.instance_index }]),
+    decision.rejections.map((r) => [
+      r.host,
+      { filter: r.filter, reason: reasonOf(r), code: r.code, figures: r.figures, instance_index: r.instance_index },
+    ]),
   ),
   ranking: decision.ranking,
   picks: decision.picks,

@@ -5,28 +5,12 @@
  */
 import { z } from 'zod';
 import { canonicalArch } from './canonical';
-import { FILTERS } from './filters/index';
-import type { Filter, Weigher } from './types';
+import { FILTERS, REGISTRY } from './filters/index';
+import type { AnyFilter, Weigher } from './types';
 import { WEIGHERS } from './weighers/index';
 
-/** Nova's `enabled_filters` default for this project, in order. */
-export const DEFAULT_ENABLED_FILTERS = [
-  'RetryFilter',
-  'AvailabilityZoneFilter',
-  'ComputeFilter',
-  'RamFilter',
-  'CoreFilter',
-  'DiskFilter',
-  'ComputeCapabilitiesFilter',
-  'ImagePropertiesFilter',
-  'AggregateInstanceExtraSpecsFilter',
-  'IoOpsFilter',
-  'NumInstancesFilter',
-  'SameHostFilter',
-  'DifferentHostFilter',
-  'ServerGroupAntiAffinityFilter',
-  'ServerGroupAffinityFilter',
-] as const;
+/** Nova's `enabled_filters` default for this project: every registered filter, in the registry's order. */
+export const DEFAULT_ENABLED_FILTERS: readonly string[] = REGISTRY.map((f) => f.name);
 
 /** All five weighers (Nova's `weight_classes = nova.scheduler.weights.all_weighers` for these five). */
 export const DEFAULT_WEIGHERS = [
@@ -89,7 +73,7 @@ export type SchedulerOptions = z.infer<typeof SchedulerOptionsSchema>;
 
 /** Options plus the filter and weigher objects they name, in order; usable wherever options are. */
 export interface ResolvedOptions extends SchedulerOptions {
-  readonly resolved: { readonly filters: readonly Filter[]; readonly weighers: readonly Weigher[] };
+  readonly resolved: { readonly filters: readonly AnyFilter[]; readonly weighers: readonly Weigher[] };
 }
 
 /** Raised at cold start for options that do not validate; names the offending option. */

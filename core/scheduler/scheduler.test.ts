@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { NoValidHostError } from './errors';
 import { resolveOptions } from './options';
+import { reasonOf } from './reasons';
 import { claimAmounts, type Decision, noValidHostError, schedule, scheduleOrThrow } from './scheduler';
 import { makeHost, makeSpec, seededRng, uuidFor } from './test-fixtures';
 import type { HostState } from './types';
 
 const opts = resolveOptions({});
 /** The rejections keyed by host, for readable expectations. */
-const byHost = (d: Decision) => Object.fromEntries(d.rejections.map(({ host, ...r }) => [host, r]));
+const byHost = (d: Decision) =>
+  Object.fromEntries(
+    d.rejections.map((r) => [r.host, { filter: r.filter, reason: reasonOf(r), instance_index: r.instance_index }]),
+  );
 const rng = seededRng(42);
 const antiAffinity = { same_host: [], different_host: [], group: 'g1', group_policy: 'anti-affinity' as const };
 const affinity = { same_host: [], different_host: [], group: 'g1', group_policy: 'affinity' as const };
@@ -217,16 +221,19 @@ describe('schedule', () => {
     const first = schedule([makeHost({ host: 'a', up: false, report_age_s: 70 })], makeSpec(), opts, rng);
     schedule([makeHost({ host: 'b', disabled: true })], makeSpec(), opts, rng);
     expect(first.rejections).toEqual([
-      { host: 'a', filter: 'ComputeFilter', reason: 'ComputeFilter: down, last report 70 s ago', instance_index: 0 },
+      { host: 'a', filter: 'ComputeFilter', code: 'down', figures: { report_age_s: 70 }, instance_index: 0 },
     ]);
+    expect(byHost(first).a?.reason).toBe('ComputeFilter: down, last report 70 s ago');
   });
 
   it('serializes with its rejections', () => {
     const d = schedule([makeHost({ host: 'a', disabled: true }), makeHost({ host: 'b' })], makeSpec(), opts, rng);
     const json = JSON.parse(JSON.stringify(d));
     expect(json.rejections).toEqual([
-      { host: 'a', filter: 'ComputeFilter', reason: 'ComputeFilter: disabled', instance_index: 0 },
+      { host: 'a', filter: 'ComputeFilter', code: 'disabled', figures: { disabled_reason: null }, instance_index: 0 },
     ]);
+    // The sentence renders from the data as it comes back from JSON.
+    expect(reasonOf(json.rejections[0])).toBe('ComputeFilter: disabled');
     expect(json.picks[0].host).toBe('b');
   });
 

@@ -7,45 +7,24 @@
  * states are never mutated, randomness comes from `rng`.
  *
  * Unlike Nova, the decision keeps, for every host, the first filter that
- * rejected it and why, and each survivor's weigher breakdown.
+ * rejected it and why (as data: summary.ts, reasons.ts), and each survivor's
+ * weigher breakdown. The parts: filter-chain.ts (filter), rank.ts (weigh),
+ * select.ts (pick), consume.ts (consume, claim amounts), summary.ts (NoValidHost).
  */
-import { groupHostsOf, prepareRequest } from './context';
-import { compileChain, compileWeighers, firstReject, weighHost } from './dispatch';
-import { NoValidHostError } from './errors';
+import { cloneHost, consume } from './consume';
+import { type FilterChain, firstReject, notePick, prepareChain } from './filter-chain';
 import { ComputeFilter } from './filters/compute-filter';
-import { FILTERS, RESOURCE_FILTERS } from './filters/index';
-import { forgetGroups } from './group-index';
-import { addToSignature, groupBit, type InstanceSignature, instanceBit } from './instance-signature';
+import { PLACEMENT_FILTERS } from './filters/index';
 import type { ResolvedOptions } from './options';
-import type { Filter, FilterContext, HostLimits, HostState, RequestSpec } from './types';
-import { normalizeInPlace } from './weighers/normalize';
+import { type RankedHost, topByWeight, Weights } from './rank';
+import { PRE_FILTERS } from './reasons';
+import { selectHost } from './select';
+import { type HostRejection, noValidHostError, summarize } from './summary';
+import type { AnyFilter, HostState, PassContext, RequestSpec } from './types';
 
-/** One weigher's part in a host's weight. */
-export interface WeigherContribution {
-  weigher: string;
-  raw: number;
-  /** In [0, 1] against the candidates' range (0 when all are equal or only one host is left). */
-  normalized: number;
-  multiplier: number;
-  /** multiplier × normalized. */
-  contribution: number;
-}
-
-/** A surviving host with its weight, best first. */
-export interface RankedHost {
-  host: string;
-  weight: number;
-  weighers: WeigherContribution[];
-}
-
-/** Why a host dropped out: the first filter that rejected it, for the instance being placed then. */
-export interface HostRejection {
-  host: string;
-  filter: string;
-  reason: string;
-  /** 0-based index of the instance whose pass rejected the host. */
-  instance_index: number;
-}
+export { type ClaimAmounts, claimAmounts } from './consume';
+export type { RankedHost, WeigherContribution } from './rank';
+export { type HostRejection, noValidHostError } from './summary';
 
 /** One placement. */
 export interface SchedulePick {
@@ -69,11 +48,7 @@ export interface Decision {
   hosts_considered: number;
   /** In request order; shorter than num_instances when not placed. */
   picks: SchedulePick[];
-  /**
-   * Each rejected host once, with its first rejection, in fleet order; hosts
-   * absent survived every pass. Written on first read (a getter, memoized, and
-   * serialized by JSON.stringify like any field).
-   */
+  /** Each rejected host once, with its first rejection (filter, code, figures), in fleet order; hosts absent survived. */
   rejections: HostRejection[];
   /** Filter → hosts it rejected (each host once). Sums with the survivors to hosts_considered. */
   filter_counts: Record<string, number>;
@@ -92,117 +67,61 @@ export interface ScheduleOptions {
   rankingLimit?: number;
 }
 
-/** Pseudo-filters applied before the filters, as Nova's host manager does. */
-const IGNORE_HOSTS = 'ignore_hosts';
-const FORCE_HOSTS = 'force_hosts';
-const PRE_SUMMARIES: Readonly<Record<string, string>> = {
-  [IGNORE_HOSTS]: 'were in ignore_hosts',
-  [FORCE_HOSTS]: 'were not in force_hosts',
-};
-
-const summaryOf = (filter: string): string =>
-  PRE_SUMMARIES[filter] ?? (Object.hasOwn(FILTERS, filter) ? FILTERS[filter]?.summary : undefined) ?? 'were rejected';
+const NO_FIGURES = Object.freeze({});
 
 /**
- * Filter → count, largest count first, ties in the order the filters ran
- * (`ranks`: the pre-filters, then the configured chain).
+ * Nova's host manager steps before the filters, on host names
+ * case-insensitively: ignore_hosts, then force_hosts. A deleted node is never
+ * a candidate (ComputeFilter's, even when the filters are skipped).
  */
-const orderCounts = (counts: Map<string, number>, ranks: ReadonlyMap<string, number>): [string, number][] =>
-  [...counts.entries()].sort((a, b) => b[1] - a[1] || (ranks.get(a[0]) ?? 99) - (ranks.get(b[0]) ?? 99));
+const preFilter = (ignore: ReadonlySet<string>, force: ReadonlySet<string>) => {
+  // Empty name sets cost nothing per host.
+  return (h: HostState): PreRejection | undefined => {
+    if (h.deleted) return DELETED;
+    if (ignore.size > 0 && ignore.has(h.host.toLowerCase())) return IGNORED;
+    if (force.size > 0 && !force.has(h.host.toLowerCase())) return NOT_FORCED;
+    return undefined;
+  };
+};
 
-/** "7 had insufficient RAM (RamFilter); 5 were down, disabled or deleted (ComputeFilter)". */
-const describeCounts = (ordered: [string, number][]): string =>
-  ordered.map(([filter, count]) => `${count} ${summaryOf(filter)} (${filter})`).join('; ');
-
-/** Copy of a host that the scheduler may consume from without touching the caller's. */
-const cloneHost = (h: HostState): HostState => ({ ...h, instances: new Map(h.instances) });
+/** A pre-filter's rejection: a code of reasons.ts's PRE_FILTERS, or ComputeFilter's `deleted`. */
+type PreRejection = Readonly<{ filter: string; code: string }>;
+const DELETED: PreRejection = { filter: ComputeFilter.name, code: 'deleted' };
+const IGNORED: PreRejection = { filter: 'ignore_hosts', code: 'ignored' };
+const NOT_FORCED: PreRejection = { filter: 'force_hosts', code: 'not_forced' };
 
 /**
- * Nova's consume_from_request: the pick's resources go down, one more instance
- * and one more I/O operation, and the instance joins the host (with its group).
- * Disk includes swap, as the DiskFilter request and the claim do (Nova's
- * consume_from_request leaves swap out).
+ * Filter → hosts it rejected, largest count first, ties in the order the steps
+ * ran: the pre-filters (ComputeFilter first when it only counts deleted
+ * nodes), then the chain. ComputeFilter counts deleted nodes and its own rejections.
  */
-const consume = (h: HostState, spec: RequestSpec, diskMb: number, uuid: string, group: string | null): void => {
-  h.free_ram_mb -= spec.instance_type.memory_mb;
-  h.free_disk_mb -= diskMb;
-  h.disk_mb_used += diskMb;
-  h.vcpus_used += spec.instance_type.vcpus;
-  h.num_instances += 1;
-  h.num_io_ops += 1;
-  h.instances.set(uuid, group === null ? {} : { group });
-  if (h.instance_sig_lo !== undefined && h.instance_sig_hi !== undefined) {
-    addToSignature(h as InstanceSignature, instanceBit(uuid));
-    if (group !== null) addToSignature(h as InstanceSignature, groupBit(group));
-  }
-  forgetGroups(h.instances);
+const orderCounts = (chain: FilterChain, chainCounts: readonly number[], pre: ReadonlyMap<string, number>) => {
+  const names = chain.filters.map((f) => f.name);
+  const order = [
+    ...(names.includes(ComputeFilter.name) ? [] : [ComputeFilter.name]),
+    ...Object.keys(PRE_FILTERS),
+    ...names,
+  ];
+  const counts = new Map(pre);
+  names.forEach((name, f) => {
+    if (chainCounts[f]) counts.set(name, (counts.get(name) ?? 0) + (chainCounts[f] as number));
+  });
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || order.indexOf(a[0]) - order.indexOf(b[0]));
 };
 
-/** Fisher–Yates for the first `k` places of `a`: a uniform random k-subset, in random order. */
-const partialShuffle = (a: number[], k: number, rng: () => number): void => {
-  for (let i = 0; i < k; i++) {
-    const j = Math.min(a.length - 1, i + Math.floor(rng() * (a.length - i)));
-    const t = a[i] as number;
-    a[i] = a[j] as number;
-    a[j] = t;
-  }
+/** Puts the rejections back in fleet order (`at`: each one's fleet position, in the same order). */
+const sortByPosition = (rejections: HostRejection[], at: number[]): void => {
+  const order = Array.from(at.keys()).sort((a, b) => (at[a] as number) - (at[b] as number));
+  const copy = rejections.slice();
+  order.forEach((o, r) => {
+    rejections[r] = copy[o] as HostRejection;
+  });
 };
-
-/**
- * Working memory reused across calls: allocating typed arrays costs more than
- * filtering thousands of hosts. `schedule` is synchronous and never re-entered,
- * and nothing it returns points into these buffers.
- */
-interface Scratch {
-  cap: number;
-  candidates: Int32Array;
-  survivors: Int32Array;
-  total: Float64Array;
-  cloned: Uint8Array;
-  detail: Float64Array;
-}
-let scratch: Scratch | undefined;
-
-/** Buffers for `n` hosts and `nw` weighers, zeroed where the algorithm relies on it. */
-const scratchFor = (n: number, nw: number): Scratch => {
-  if (!scratch || scratch.cap < n || scratch.detail.length < 3 * nw * n) {
-    const cap = Math.max(n, 1024, scratch?.cap ?? 0);
-    scratch = {
-      cap,
-      candidates: new Int32Array(cap),
-      survivors: new Int32Array(cap),
-      total: new Float64Array(cap),
-      cloned: new Uint8Array(cap),
-      detail: new Float64Array(3 * Math.max(nw, 5) * cap),
-    };
-  }
-  scratch.cloned.fill(0, 0, n);
-  return scratch;
-};
-
-/** Verdict codes before the filter chain; chain filter `f` is code `CHAIN + f`. */
-const DELETED = 1;
-const IGNORED = 2;
-const NOT_FORCED = 3;
-const CHAIN = 4;
-/** `verdicts` packs code + pass × VERDICT_PASS; CHAIN + 15 filters < 32. */
-const VERDICT_PASS = 32;
-const PRE_REASONS = [
-  '',
-  'ComputeFilter: node is deleted',
-  'ignore_hosts: host is listed in ignore_hosts',
-  'force_hosts: host is not among the forced hosts',
-];
 
 /**
  * Places `spec.num_instances` instances on `hosts`. Never throws for a request
  * that fits nowhere: the decision says `placed: false` and why (see
  * `noValidHostError`).
- *
- * The hot loop only asks each filter whether a host passes; the sentence
- * saying why a host was rejected is written when `decision.rejections` is
- * first read, by asking the same pure filter again with the same host state
- * and context.
  */
 export const schedule = (
   hosts: readonly HostState[],
@@ -212,128 +131,92 @@ export const schedule = (
   options: ScheduleOptions = {},
 ): Decision => {
   const n = hosts.length;
-  const request = prepareRequest(spec, opts);
-  const weighers = opts.resolved.weighers;
   const rankingLimit = options.rankingLimit ?? Number.POSITIVE_INFINITY;
-  const buf = scratchFor(n, weighers.length);
-  const { cloned, survivors, total, detail } = buf;
-  // Per host: 0, or its first rejection as `code + pass × 32` (codes stay below 32). A fresh
-  // (zeroed) array, as the decision keeps it: cheaper than clearing scratch and copying it out,
-  // and as narrow as the number of passes allows (fewer fresh pages to fault in at 100k hosts).
-  const lastPass = Math.ceil(spec.num_instances);
-  const verdicts: Uint8Array | Uint16Array | Int32Array =
-    lastPass <= 256 / VERDICT_PASS
-      ? new Uint8Array(n)
-      : lastPass <= 65536 / VERDICT_PASS
-        ? new Uint16Array(n)
-        : new Int32Array(n);
-  const group = request.group;
-  // Hosts consumed from are copied on first pick; `clones` holds the copies, `cloned` marks them.
-  const clones = new Map<number, HostState>();
-  const hostAt = (i: number): HostState => (cloned[i] ? clones.get(i) : hosts[i]) as HostState;
-  // Only affinity needs the group's hosts across the fleet ("is there any member anywhere?");
-  // anti-affinity asks each host it reaches (group-index.ts).
-  const groupHosts = request.groupPolicy === 'affinity' ? groupHostsOf(hosts, group) : new Set<string>();
-
-  // Nova's host manager: ignore_hosts first, then force_hosts; both by host name, case-insensitively.
-  // A forced host skips the filters (Nova) but not the resource check that Placement
-  // would still make, and a deleted node is never a candidate.
   const ignore = new Set(spec.ignore_hosts.map((h) => h.toLowerCase()));
   const force = new Set(spec.force_hosts.map((h) => h.toLowerCase()));
-  // Filters this request gives nothing to check (no hint, no extra spec…) pass every host: left out.
-  const chain: readonly Filter[] = (force.size > 0 ? RESOURCE_FILTERS : opts.resolved.filters).filter(
-    (f) => !f.passesAll?.(request),
-  );
-  const labels = ['', ComputeFilter.name, IGNORE_HOSTS, FORCE_HOSTS, ...chain.map((f) => f.name)];
-  if (labels.length > VERDICT_PASS)
-    throw new Error(`schedule: at most ${VERDICT_PASS - CHAIN} filters fit a verdict code`);
+  const pre = preFilter(ignore, force);
+  // A forced host skips the filters (Nova) but not the resource check that Placement would still make.
+  const chain = prepareChain(force.size > 0 ? PLACEMENT_FILTERS : opts.resolved.filters, {
+    spec,
+    hosts,
+    defaultArch: opts.image_properties_default_architecture,
+  });
+  const nf = chain.filters.length;
+  const weights = new Weights(opts.resolved.weighers, opts, n);
+  const total = weights.total;
 
-  // First rejection per host: its code and the pass it happened in, packed in `verdicts`.
-  const codeCounts = new Array<number>(labels.length).fill(0);
-
-  const candidates = buf.candidates;
-  const compiled = compileChain(chain);
-  const nf = chain.length;
-  // Nova's host manager steps before the filters (empty name sets cost nothing per host).
-  const preVerdict = (h: HostState): number => {
-    if (h.deleted) return DELETED;
-    if (ignore.size > 0 && ignore.has(h.host.toLowerCase())) return IGNORED;
-    if (force.size > 0 && !force.has(h.host.toLowerCase())) return NOT_FORCED;
-    return 0;
+  // Each rejected host's first rejection, as found: pass 0 in fleet order, later passes after it
+  // (put back in fleet order at the end, by `at`). Counted per filter as they come.
+  const rejections: HostRejection[] = [];
+  const at: number[] = [];
+  const chainCounts = new Array<number>(nf).fill(0);
+  const preCounts = new Map<string, number>();
+  const reject = (i: number, h: HostState, f: number, pass: PassContext): void => {
+    const filter = chain.filters[f] as AnyFilter;
+    const { code, figures } = filter.explain(h, chain.states[f], pass);
+    rejections.push({ host: h.host, filter: filter.name, code, figures, instance_index: pass.index });
+    at.push(i);
+    chainCounts[f] = (chainCounts[f] as number) + 1;
   };
-  // Candidates of the next pass. Pass 0 walks the whole fleet and applies the pre-filters in the
-  // same walk (one trip over the host objects, not two); without any pass they run alone.
+  const rejectBefore = (i: number, h: HostState, r: PreRejection): void => {
+    rejections.push({ host: h.host, filter: r.filter, code: r.code, figures: NO_FIGURES, instance_index: 0 });
+    at.push(i);
+    preCounts.set(r.filter, (preCounts.get(r.filter) ?? 0) + 1);
+  };
+
+  // Hosts consumed from are copied on their first pick; the caller's stay as they are.
+  const clones = new Map<number, HostState>();
+  const hostAt = (i: number): HostState => clones.get(i) ?? (hosts[i] as HostState);
+  // Survivors of this pass and the candidates of the next, as fleet positions.
+  const survivors = new Int32Array(n);
+  const candidates = new Int32Array(n);
   let m = 0;
   if (!(spec.num_instances > 0)) {
+    // No pass to run: the pre-filters alone.
     for (let i = 0; i < n; i++) {
-      const code = preVerdict(hosts[i] as HostState);
-      if (code === 0) m++;
-      else {
-        verdicts[i] = code;
-        codeCounts[code] = (codeCounts[code] as number) + 1;
-      }
+      const h = hosts[i] as HostState;
+      const r = pre(h);
+      if (r) rejectBefore(i, h, r);
+      else m++;
     }
   }
 
   const picks: SchedulePick[] = [];
   const passes: SchedulePass[] = [];
-  const contexts: FilterContext[] = [];
   let ranking: RankedHost[] = [];
   let failed: Decision['failed'];
-  const cw = compileWeighers(weighers, opts);
-  const nw = weighers.length;
 
   for (let k = 0; k < spec.num_instances; k++) {
-    const uuid = (spec.instance_uuids[k] ?? '').toLowerCase();
-    // Each pass sees the group hosts as they were then (later picks add to them).
-    const ctx: FilterContext = {
-      request,
-      instanceUuid: uuid,
-      groupHosts: request.groupPolicy === 'affinity' ? new Set(groupHosts) : groupHosts,
-      index: k,
-    };
-    contexts.push(ctx);
-
-    // Filter. Consumption only ever shrinks what a host offers, so a host
-    // rejected for one instance is never reconsidered for the next.
-    // Weigher columns of `detail` (raw values, normalized, multipliers), each `stride` long:
-    // a column holds at most this pass's candidates.
-    const stride = k === 0 ? n : m;
-    const raws = detail.subarray(0, nw * stride);
-    const norms = detail.subarray(nw * stride, 2 * nw * stride);
-    const mults = detail.subarray(2 * nw * stride, 3 * nw * stride);
+    const pass: PassContext = { index: k, instanceUuid: (spec.instance_uuids[k] ?? '').toLowerCase() };
+    // Filter. Consumption only ever shrinks what a host offers, so a host rejected for one
+    // instance is never reconsidered for the next. A survivor is weighed as it passes.
+    weights.startPass(k === 0 ? n : m);
     let s = 0;
     if (k === 0) {
-      // Nothing is cloned yet: the caller's hosts, in one walk with the pre-filters.
+      // Nothing is cloned yet: the caller's hosts, in one walk with the pre-filters
+      // (one trip over the host objects, not two).
       for (let i = 0; i < n; i++) {
         const h = hosts[i] as HostState;
-        const code = preVerdict(h);
-        if (code !== 0) {
-          verdicts[i] = code;
-          codeCounts[code] = (codeCounts[code] as number) + 1;
+        const r = pre(h);
+        if (r) {
+          rejectBefore(i, h, r);
           continue;
         }
-        const f = nf === 0 ? 0 : firstReject(h, spec, ctx, compiled);
+        const f = nf === 0 ? 0 : firstReject(h, chain, pass);
         if (f === nf) {
-          weighHost(h, spec, cw, raws, mults, s, stride);
+          weights.weigh(h, spec, s);
           survivors[s++] = i;
-        } else {
-          verdicts[i] = CHAIN + f;
-          codeCounts[CHAIN + f] = (codeCounts[CHAIN + f] as number) + 1;
-        }
+        } else reject(i, h, f, pass);
       }
     } else {
       for (let c = 0; c < m; c++) {
         const i = candidates[c] as number;
-        const h = (cloned[i] ? clones.get(i) : hosts[i]) as HostState;
-        const f = nf === 0 ? 0 : firstReject(h, spec, ctx, compiled);
+        const h = hostAt(i);
+        const f = nf === 0 ? 0 : firstReject(h, chain, pass);
         if (f === nf) {
-          weighHost(h, spec, cw, raws, mults, s, stride);
+          weights.weigh(h, spec, s);
           survivors[s++] = i;
-        } else {
-          verdicts[i] = CHAIN + f + k * VERDICT_PASS;
-          codeCounts[CHAIN + f] = (codeCounts[CHAIN + f] as number) + 1;
-        }
+        } else reject(i, h, f, pass);
       }
     }
     passes.push({ instance_uuid: spec.instance_uuids[k] ?? '', candidates: s, host: null });
@@ -343,49 +226,27 @@ export const schedule = (
       break;
     }
 
-    // Weigh (Nova's get_weighed_objects: a lone host is not weighed, its weight is 0); the raw
-    // values and multipliers were taken as the survivors passed.
-    total.fill(0, 0, s);
-    for (let wi = 0; wi < nw; wi++) {
-      const w = weighers[wi] as (typeof weighers)[number];
-      const col = wi * stride;
-      const norm = norms.subarray(col, col + s);
-      norm.set(raws.subarray(col, col + s));
-      if (s > 1) normalizeInPlace(norm, s, w.minval, w.maxval);
-      else norm[0] = 0;
-      for (let j = 0; j < s; j++) {
-        total[j] = (total[j] as number) + (mults[col + j] as number) * (norm[j] as number);
-      }
-    }
+    // Weigh.
+    weights.sum(s);
     if (k === 0 && rankingLimit > 0) {
-      ranking = rankSurvivors(s, total, rankingLimit, (j, weight) => {
-        const parts: WeigherContribution[] = new Array(nw);
-        for (let wi = 0; wi < nw; wi++) {
-          const normalized = norms[wi * stride + j] as number;
-          const multiplier = mults[wi * stride + j] as number;
-          parts[wi] = {
-            weigher: (weighers[wi] as (typeof weighers)[number]).name,
-            raw: raws[wi * stride + j] as number,
-            normalized,
-            multiplier,
-            // `+ 0` turns −0 (a negative multiplier times 0) into 0.
-            contribution: multiplier * normalized + 0,
-          };
-        }
-        return { host: hostAt(survivors[j] as number).host, weight, weighers: parts };
-      });
+      const top = topByWeight(total, s, rankingLimit);
+      ranking = Array.from(top, (j) => ({
+        host: hostAt(survivors[j] as number).host,
+        weight: (total[j] as number) + 0,
+        weighers: weights.parts(j),
+      }));
     }
 
-    // Select: the hosts tied for best (shuffled), then the next best, up to host_subset_size; one at random.
+    // Select, then consume from a copy of the pick.
     const pickAt = selectHost(total, s, opts.host_subset_size, opts.shuffle_best_same_weighed_hosts, rng);
     const i = survivors[pickAt] as number;
-    if (!cloned[i]) {
-      clones.set(i, cloneHost(hosts[i] as HostState));
-      cloned[i] = 1;
+    let picked = clones.get(i);
+    if (picked === undefined) {
+      picked = cloneHost(hosts[i] as HostState);
+      clones.set(i, picked);
     }
-    const picked = hostAt(i);
-    consume(picked, spec, request.disk_mb, uuid, group);
-    if (request.groupPolicy === 'affinity') groupHosts.add(picked.host);
+    consume(picked, spec, pass.instanceUuid);
+    notePick(chain, picked);
     picks.push({
       instance_uuid: spec.instance_uuids[k] ?? '',
       host: picked.host,
@@ -397,174 +258,21 @@ export const schedule = (
     m = s;
   }
 
-  // `verdicts` is this call's own array (not scratch): the decision keeps it for `rejections`.
-  const kept = verdicts;
-
-  // Counts by filter name (ComputeFilter may count deleted nodes and chain rejections).
-  const counts = new Map<string, number>();
-  for (let code = 1; code < labels.length; code++) {
-    const c = codeCounts[code] as number;
-    if (c > 0) counts.set(labels[code] as string, (counts.get(labels[code] as string) ?? 0) + c);
-  }
+  if (passes.length > 1) sortByPosition(rejections, at);
+  const ordered = orderCounts(chain, chainCounts, preCounts);
   const placed = failed === undefined;
-  const available = placed ? m : 0;
-  const scope =
-    spec.num_instances <= 1
-      ? ''
-      : placed
-        ? ` after placing ${spec.num_instances} instances`
-        : ` for instance ${(failed?.instance_index ?? 0) + 1} of ${spec.num_instances}`;
-  const ranks = new Map<string, number>(labels.slice(2).map((f, r) => [f, r]));
-  if (!ranks.has(ComputeFilter.name)) ranks.set(ComputeFilter.name, -1);
-  const ordered = orderCounts(counts, ranks);
-  const parts = describeCounts(ordered);
-
-  // The reasons, written on first read: host state and context are those of the pass that rejected it.
-  const render = (): HostRejection[] => {
-    const out: HostRejection[] = [];
-    for (let i = 0; i < n; i++) {
-      const code = (kept[i] as number) % VERDICT_PASS;
-      if (code === 0) continue;
-      const pass = Math.floor((kept[i] as number) / VERDICT_PASS);
-      const filter = labels[code] as string;
-      let reason = PRE_REASONS[code] ?? '';
-      if (code >= CHAIN) {
-        const host = clones.get(i) ?? (hosts[i] as HostState);
-        const v = (chain[code - CHAIN] as Filter).filter(host, spec, contexts[pass] as FilterContext);
-        reason = v.pass ? `${filter}: rejected` : v.reason;
-      }
-      out.push({ host: (hosts[i] as HostState).host, filter, reason, instance_index: pass });
-    }
-    return out;
-  };
-  let rendered: HostRejection[] | undefined;
-
   return {
     placed,
     hosts_considered: n,
     picks,
-    get rejections(): HostRejection[] {
-      rendered ??= render();
-      return rendered;
-    },
+    rejections,
     filter_counts: Object.fromEntries(ordered),
     ranking,
     passes,
-    summary: `${available}/${n} hosts available${scope}${parts ? `: ${parts}` : ''}`,
+    summary: summarize(placed ? m : 0, n, spec.num_instances, failed?.instance_index, ordered),
     ...(failed ? { failed } : {}),
   };
 };
-
-/**
- * The first `limit` survivors by weight (desc; ties keep fleet order, as
- * Python's stable sort). A short ranking is kept by insertion instead of
- * sorting every survivor.
- */
-const rankSurvivors = (
-  s: number,
-  total: Float64Array,
-  limit: number,
-  make: (j: number, weight: number) => RankedHost,
-): RankedHost[] => {
-  const before = (a: number, b: number): boolean =>
-    (total[a] as number) > (total[b] as number) || (total[a] === total[b] && a < b);
-  let order: ArrayLike<number>;
-  if (limit >= s || limit > 64) {
-    const all = new Int32Array(s);
-    for (let j = 0; j < s; j++) all[j] = j;
-    all.sort((a, b) => (total[b] as number) - (total[a] as number) || a - b);
-    order = all;
-  } else {
-    const top: number[] = [];
-    for (let j = 0; j < s; j++) {
-      if (top.length === limit && (total[j] as number) < (total[top[limit - 1] as number] as number)) continue;
-      if (top.length === limit && !before(j, top[limit - 1] as number)) continue;
-      let at = top.length < limit ? top.length : limit - 1;
-      while (at > 0 && before(j, top[at - 1] as number)) {
-        top[at] = top[at - 1] as number;
-        at--;
-      }
-      top[at] = j;
-    }
-    order = top;
-  }
-  const out: RankedHost[] = [];
-  for (let r = 0; r < Math.min(limit, s); r++) {
-    const j = order[r] as number;
-    out.push(make(j, (total[j] as number) + 0));
-  }
-  return out;
-};
-
-/**
- * Nova's _get_sorted_hosts selection without sorting everyone: the hosts tied
- * for the best weight (shuffled when asked), then the next best, up to
- * `subsetSize`; one of those at random. Returns the survivor's position.
- */
-const selectHost = (
-  total: Float64Array,
-  s: number,
-  subsetSize: number,
-  shuffleBest: boolean,
-  rng: () => number,
-): number => {
-  let best = Number.NEGATIVE_INFINITY;
-  for (let j = 0; j < s; j++) if ((total[j] as number) > best) best = total[j] as number;
-  const top: number[] = [];
-  for (let j = 0; j < s; j++) if (total[j] === best) top.push(j);
-  // Only NaN weights (a broken weigher input): treat everyone as tied rather than fail.
-  if (top.length === 0) for (let j = 0; j < s; j++) top.push(j);
-  // Shuffling only the first `subsetSize` places draws the same uniform subset as Nova's full shuffle.
-  if (shuffleBest) partialShuffle(top, Math.min(subsetSize, top.length), rng);
-  if (top.length < subsetSize) {
-    const rest: number[] = [];
-    for (let j = 0; j < s; j++) if (total[j] !== best) rest.push(j);
-    rest.sort((a, b) => (total[b] as number) - (total[a] as number) || a - b);
-    for (const j of rest) {
-      if (top.length >= subsetSize) break;
-      top.push(j);
-    }
-  }
-  const subset = Math.min(subsetSize, top.length);
-  return top[Math.min(subset - 1, Math.floor(rng() * subset))] as number;
-};
-
-/** What the atomic claim for one pick reserves, and the limits it must respect. */
-export interface ClaimAmounts {
-  host: string;
-  instance_uuid: string;
-  vcpus: number;
-  memory_mb: number;
-  /** root_gb + ephemeral_gb + ceil(swap MB / 1024). */
-  disk_gb: number;
-  group?: string;
-  /** capacity × allocation ratio of the host. */
-  limits: HostLimits;
-}
-
-/** The claim for placing `instanceUuid` of `spec` on `host`. */
-export const claimAmounts = (host: HostState, spec: RequestSpec, instanceUuid: string): ClaimAmounts => {
-  const f = spec.instance_type;
-  const group = spec.scheduler_hints.group;
-  return {
-    host: host.host,
-    instance_uuid: instanceUuid,
-    vcpus: f.vcpus,
-    memory_mb: f.memory_mb,
-    disk_gb: f.root_gb + f.ephemeral_gb + Math.ceil(f.swap / 1024),
-    ...(group === undefined ? {} : { group }),
-    limits: { ...host.limits },
-  };
-};
-
-/** The 409 for a decision that did not place every instance. */
-export const noValidHostError = (decision: Decision, extra: Record<string, unknown> = {}): NoValidHostError =>
-  new NoValidHostError({
-    ...extra,
-    filter_counts: decision.filter_counts,
-    hosts: Object.fromEntries(decision.rejections.map((r) => [r.host, r.reason])),
-    summary: decision.summary,
-  });
 
 /** `schedule`, throwing NoValidHostError (carrying the summary and reasons) when an instance fits nowhere. */
 export const scheduleOrThrow = (

@@ -5,10 +5,10 @@
  */
 
 import { supportedInstancesFor } from './canonical';
-import { makeFilterContext } from './context';
 import { signatureOf } from './instance-signature';
 import { weightMultiplierOverrides } from './node-overrides';
-import type { FilterContext, Flavor, HostState, RequestSpec } from './types';
+import { reasonOf } from './reasons';
+import type { AnyFilter, Flavor, HostState, Rejection, RequestSpec } from './types';
 
 /** A host state; figures not given take an idle host's values, limits follow capacity × ratio. */
 export const makeHost = (o: Partial<HostState> & { host: string }): HostState => {
@@ -93,9 +93,26 @@ export const makeSpec = (o: SpecOverrides = {}): RequestSpec => {
   };
 };
 
-/** The filter context for placing the first instance of `spec` among `hosts`. */
-export const ctxFor = (spec: RequestSpec, hosts: readonly HostState[] = []): FilterContext =>
-  makeFilterContext(hosts, spec);
+/** One filter's verdict on one host, as the scheduler reaches it, with the rejection and its sentence. */
+export type Verdict = { pass: true } | { pass: false; reason: string; rejection: Rejection };
+
+/**
+ * Runs `filter` on `host` for instance `index` of `spec` among `hosts`: prepare
+ * (an idle filter passes every host), passes, and explain when it does not.
+ */
+export const check = (
+  filter: AnyFilter,
+  host: HostState,
+  spec: RequestSpec,
+  hosts: readonly HostState[] = [],
+  { defaultArch = null, index = 0 }: { defaultArch?: string | null; index?: number } = {},
+): Verdict => {
+  const state = filter.prepare({ spec, hosts, defaultArch });
+  const pass = { index, instanceUuid: (spec.instance_uuids[index] ?? '').toLowerCase() };
+  if (filter.idle(state) || filter.passes(host, state, pass)) return { pass: true };
+  const rejection = { filter: filter.name, ...filter.explain(host, state, pass) };
+  return { pass: false, reason: reasonOf(rejection), rejection };
+};
 
 /** mulberry32: a small seeded PRNG in [0, 1). */
 export const seededRng = (seed: number): (() => number) => {

@@ -3,7 +3,6 @@
  * (`nova/scheduler/host_manager.py` HostState, `nova/objects/request_spec.py`
  * RequestSpec). Names follow Nova so that its filters read the same here.
  */
-import type { VersionClause } from './version';
 
 /** What the scheduler knows about one instance on a host: its server group, if any. */
 export interface HostInstance {
@@ -116,109 +115,81 @@ export interface RequestSpec {
   retry?: RetryInfo;
 }
 
-/** A filter's verdict on one host. A rejection says why, with numbers. */
-export type FilterResult = { pass: true } | { pass: false; reason: string };
+/** One figure a rejection was decided on: a number, a name, a list of names… */
+export type Figure = string | number | boolean | null | readonly Figure[];
 
-/** The one shared pass verdict: filters allocate nothing for a host that passes. */
-export const PASS: FilterResult = Object.freeze({ pass: true }) as FilterResult;
+/** The figures of one rejection, by name (e.g. requested, usable, capacity, ratio). */
+export type Figures = Readonly<Record<string, Figure>>;
 
-/** Builds a rejection. */
-export const reject = (reason: string): FilterResult => ({ pass: false, reason });
-
-/** Image properties the ImagePropertiesFilter reads, canonicalized once per request. */
-export interface PreparedImage {
-  arch: string | null;
-  hvType: string | null;
-  vmMode: string | null;
-  /** The raw `hypervisor_version_requires`, if any. */
-  versionRequires: string | null;
-  /** Its parsed clauses, or why it does not parse; null without a requirement. */
-  version: { clauses: readonly VersionClause[] } | { error: string } | null;
-  /** Memo of host version → satisfies, for this request (fleets run few distinct versions). */
-  versionMemo: Map<number, boolean>;
-  /** Memo of a (shared) supported_instances list → offers the image's properties, for this request. */
-  supportMemo: Map<readonly SupportedInstance[], boolean>;
+/**
+ * Why a filter turned a host down, as data (after Kubernetes'
+ * `InsufficientResource{Requested, Used, Capacity}`): the filter, a code of
+ * that filter's `reasons`, and the figures it decided on. Its sentence is
+ * rendered by `reasonOf` (reasons.ts) and nowhere else.
+ */
+export interface Rejection<F extends Figures = Figures> extends Reason<F> {
+  filter: string;
 }
 
-/** One extra spec the ComputeCapabilitiesFilter checks: the path into the host state and the requirement. */
-export interface CapabilitySpec {
-  key: string;
-  path: readonly string[];
-  req: string;
-  /** `req` compiled once (Nova's extra-specs operators). */
-  match: ExtraSpecMatcher;
-  /** Reads `path[0]` off the host; null when no host has such an attribute. */
-  attribute: ((h: HostState) => unknown) | null;
+/** A filter's answer for a host it rejected: one of its codes, and the figures. */
+export interface Reason<F extends Figures = Figures> {
+  code: string;
+  figures: F;
 }
 
-/** A compiled extra-spec requirement: whether the host's value (undefined: none) satisfies it. */
-export interface ExtraSpecMatcher {
-  (value: string | undefined): boolean;
-  /** For numeric operators: the same test on a number, without printing and parsing it. */
-  number?: (value: number) => boolean;
+/** One code of a filter: how hosts rejected for it add up, and its sentence. */
+export interface ReasonTemplate<F extends Figures = Figures> {
+  /** Worded to follow a count of hosts: "3 had insufficient free RAM". */
+  count: string;
+  /** The whole sentence, "RamFilter: needs 2048 MB, 1024 MB usable of 4096 MB × 1.5". */
+  render(figures: F): string;
 }
 
-/** One extra spec the AggregateInstanceExtraSpecsFilter checks against node metadata. */
-export interface AggregateSpec {
-  key: string;
-  metadataKey: string;
-  req: string;
-  /** `req` compiled once (Nova's extra-specs operators). */
-  match: ExtraSpecMatcher;
+/** What a filter may read when it prepares for a request: the request, the fleet, the options. */
+export interface FilterRequest {
+  spec: RequestSpec;
+  hosts: readonly HostState[];
+  /** Architecture assumed for images that name none (the option of that name). */
+  defaultArch: string | null;
 }
 
-/** Per-request values every filter would otherwise recompute per host. */
-export interface PreparedRequest {
-  vcpus: number;
-  memory_mb: number;
-  /** (root_gb + ephemeral_gb) × 1024 + swap MB: Nova's DiskFilter request. */
-  disk_mb: number;
-  availability_zone: string | null;
-  image: PreparedImage;
-  capabilitySpecs: readonly CapabilitySpec[];
-  aggregateSpecs: readonly AggregateSpec[];
-  /** Lower-cased uuids. */
-  sameHost: readonly string[];
-  differentHost: readonly string[];
-  /** groupBit of `group` (−1 without a group). */
-  groupBit: number;
-  /** instanceBit of each, in the same order. */
-  sameHostBits: readonly number[];
-  differentHostBits: readonly number[];
-  group: string | null;
-  groupPolicy: GroupPolicy | null;
-  /** Host names already tried (exact, as Nova compares them). */
-  retryHosts: ReadonlySet<string>;
-  numAttempts: number;
-}
-
-/** What a filter may read besides the host and the spec; built once per instance placed. */
-export interface FilterContext {
-  request: PreparedRequest;
-  /** The instance being placed in this pass (lower case). */
-  instanceUuid: string;
-  /**
-   * Hosts that run a member of the request's server group (instances or claims),
-   * incl. this request's earlier picks. `schedule()` fills it for affinity groups
-   * only; anti-affinity asks each host's `instances` (group-index.ts).
-   */
-  groupHosts: ReadonlySet<string>;
+/** The pass a host is filtered in: which instance of the request is being placed. */
+export interface PassContext {
   /** 0-based index of the instance being placed. */
   index: number;
+  /** Its uuid, lower case. */
+  instanceUuid: string;
 }
 
-/** A host filter (Nova's `BaseHostFilter.host_passes`), pure. A throw is a bug, never a rejection. */
-export interface Filter {
-  name: string;
+/**
+ * A host filter (Nova's `BaseHostFilter.host_passes`), pure; build one with
+ * `defineFilter`. Like a Kubernetes plugin with its PreFilter state, it
+ * prepares its own per-request state `S` once, then judges each host with it.
+ * A throw is a bug, never a rejection.
+ */
+export interface Filter<S = unknown, F extends Figures = Figures> {
+  readonly name: string;
   /** Worded to follow a count of hosts: "7 had insufficient RAM". */
-  summary: string;
-  /** The verdict with its reason. */
-  filter(host: HostState, spec: RequestSpec, ctx: FilterContext): FilterResult;
-  /** The same verdict without building a reason: the scheduler's hot path. Must agree with `filter`. */
-  passes?(host: HostState, spec: RequestSpec, ctx: FilterContext): boolean;
-  /** True when this request gives the filter nothing to check (no hint, no spec…): every host passes. */
-  passesAll?(request: PreparedRequest): boolean;
+  readonly summary: string;
+  /** Stands in for Placement's resource check: still runs on forced hosts. */
+  readonly placement: boolean;
+  /** Its rejection codes. */
+  readonly reasons: Readonly<Record<string, ReasonTemplate<F>>>;
+  /** Once per request (Kubernetes' PreFilter): what the filter needs from the request. */
+  prepare(req: FilterRequest): S;
+  /** True when the request gives the filter nothing to check (no hint, no spec…): every host passes. */
+  idle(state: S): boolean;
+  /** After each pick (Kubernetes' PreFilterExtensions.AddPod): the state learns of it. */
+  picked(state: S, host: HostState): void;
+  /** The verdict; the scheduler's hot path, so it builds nothing. */
+  passes(host: HostState, state: S, pass: PassContext): boolean;
+  /** Why `passes` said no; only called for such a host, with the same state. */
+  explain(host: HostState, state: S, pass: PassContext): Reason<F>;
 }
+
+/** A filter of any state, as the registry and the scheduler hold them. */
+// biome-ignore lint/suspicious/noExplicitAny: each filter's state is its own; the scheduler only passes it back.
+export type AnyFilter = Filter<any, any>;
 
 /** Option names of the weigher multipliers. */
 export type WeightMultiplierKey =

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ctxFor, makeHost, makeSpec } from '../test-fixtures';
+import { check, makeHost, makeSpec } from '../test-fixtures';
 import { AggregateInstanceExtraSpecsFilter } from './aggregate-instance-extra-specs-filter';
 
 // Scenarios from Nova's test_aggregate_instance_extra_specs_filters.py; node metadata plays the aggregates.
@@ -52,21 +52,18 @@ describe('AggregateInstanceExtraSpecsFilter', () => {
   ];
   it.each(cases)('$name', ({ metadata, specs, pass }) => {
     const spec = makeSpec({ extra_specs: specs });
-    expect(AggregateInstanceExtraSpecsFilter.filter(makeHost({ host: 'h', metadata }), spec, ctxFor(spec)).pass).toBe(
-      pass,
-    );
+    expect(check(AggregateInstanceExtraSpecsFilter, makeHost({ host: 'h', metadata }), spec).pass).toBe(pass);
   });
 
   it('names the missing key and the mismatching value', () => {
     const spec = makeSpec({ extra_specs: { ssd: 'true' } });
-    const ctx = ctxFor(spec);
-    expect(AggregateInstanceExtraSpecsFilter.filter(makeHost({ host: 'h' }), spec, ctx)).toEqual({
+    expect(check(AggregateInstanceExtraSpecsFilter, makeHost({ host: 'h' }), spec)).toMatchObject({
       pass: false,
       reason: 'AggregateInstanceExtraSpecsFilter: ssd wants "true", node metadata has no ssd',
     });
     expect(
-      AggregateInstanceExtraSpecsFilter.filter(makeHost({ host: 'h', metadata: { ssd: 'false' } }), spec, ctx),
-    ).toEqual({
+      check(AggregateInstanceExtraSpecsFilter, makeHost({ host: 'h', metadata: { ssd: 'false' } }), spec),
+    ).toMatchObject({
       pass: false,
       reason: 'AggregateInstanceExtraSpecsFilter: ssd wants "true", node metadata ssd="false"',
     });

@@ -1,6 +1,14 @@
-import type { AggregateSpec } from '../types';
 import { defineFilter } from './define-filter';
-import { compileExtraSpec } from './extra-specs-ops';
+import { compileExtraSpec, type ExtraSpecMatcher } from './extra-specs-ops';
+
+/** One extra spec the AggregateInstanceExtraSpecsFilter checks against node metadata. */
+export interface AggregateSpec {
+  key: string;
+  metadataKey: string;
+  req: string;
+  /** `req` compiled once (Nova's extra-specs operators). */
+  match: ExtraSpecMatcher;
+}
 
 const SCOPE = 'aggregate_instance_extra_specs';
 
@@ -35,21 +43,41 @@ const satisfied = (md: Readonly<Record<string, string>>, spec: AggregateSpec): b
  * comma-separated set, as Nova merges aggregates; one matching member suffices.
  * A key absent from the metadata rejects the host, as in Nova.
  */
-export const AggregateInstanceExtraSpecsFilter = defineFilter({
+export const AggregateInstanceExtraSpecsFilter = defineFilter<
+  readonly AggregateSpec[],
+  { key: string; wants: string; metadata_key: string; has: string | null }
+>({
   name: 'AggregateInstanceExtraSpecsFilter',
   summary: "did not match the flavor's extra specs in their metadata",
-  passesAll: (request) => request.aggregateSpecs.length === 0,
-  passes(host, _spec, ctx) {
-    const specs = ctx.request.aggregateSpecs;
+  reasons: {
+    missing: {
+      count: "lacked metadata the flavor's extra specs ask for",
+      render: (f) =>
+        `AggregateInstanceExtraSpecsFilter: ${f.key} wants "${f.wants}", node metadata has no ${f.metadata_key}`,
+    },
+    mismatch: {
+      count: "did not match the flavor's extra specs in their metadata",
+      render: (f) =>
+        `AggregateInstanceExtraSpecsFilter: ${f.key} wants "${f.wants}", node metadata ${f.metadata_key}="${f.has}"`,
+    },
+  },
+  prepare: ({ spec }) => aggregateSpecsOf(spec.instance_type.extra_specs),
+  idle: (specs) => specs.length === 0,
+  passes(host, specs) {
     for (let i = 0; i < specs.length; i++) if (!satisfied(host.metadata, specs[i] as AggregateSpec)) return false;
     return true;
   },
-  explain(host, _spec, ctx) {
+  explain(host, specs) {
     const md = host.metadata;
-    const { key, metadataKey, req } = ctx.request.aggregateSpecs.find((s) => !satisfied(md, s)) as AggregateSpec;
-    if (!Object.hasOwn(md, metadataKey)) {
-      return `AggregateInstanceExtraSpecsFilter: ${key} wants "${req}", node metadata has no ${metadataKey}`;
+    let failed = specs[0] as AggregateSpec;
+    for (let i = 0; i < specs.length; i++) {
+      failed = specs[i] as AggregateSpec;
+      if (!satisfied(md, failed)) break;
     }
-    return `AggregateInstanceExtraSpecsFilter: ${key} wants "${req}", node metadata ${metadataKey}="${md[metadataKey]}"`;
+    const has = Object.hasOwn(md, failed.metadataKey) ? (md[failed.metadataKey] as string) : null;
+    return {
+      code: has === null ? 'missing' : 'mismatch',
+      figures: { key: failed.key, wants: failed.req, metadata_key: failed.metadataKey, has },
+    };
   },
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ctxFor, makeHost, makeSpec } from '../test-fixtures';
+import { check, makeHost, makeSpec } from '../test-fixtures';
 import { AvailabilityZoneFilter } from './availability-zone-filter';
 
 // Scenarios from Nova's test_availability_zone_filters.py.
@@ -12,15 +12,13 @@ describe('AvailabilityZoneFilter', () => {
   ];
   it.each(cases)('$name', ({ hostAz, wanted, pass }) => {
     const spec = makeSpec({ instance_properties: wanted ? { availability_zone: wanted } : {} });
-    const r = AvailabilityZoneFilter.filter(makeHost({ host: 'h', availability_zone: hostAz }), spec, ctxFor(spec));
+    const r = check(AvailabilityZoneFilter, makeHost({ host: 'h', availability_zone: hostAz }), spec);
     expect(r.pass).toBe(pass);
   });
 
   it('says which zone the host is in and which one was asked for', () => {
     const spec = makeSpec({ instance_properties: { availability_zone: 'az1' } });
-    expect(
-      AvailabilityZoneFilter.filter(makeHost({ host: 'h', availability_zone: 'az2' }), spec, ctxFor(spec)),
-    ).toEqual({
+    expect(check(AvailabilityZoneFilter, makeHost({ host: 'h', availability_zone: 'az2' }), spec)).toMatchObject({
       pass: false,
       reason: 'AvailabilityZoneFilter: host is in zone "az2", the request wants "az1"',
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ctxFor, makeHost, makeSpec } from '../test-fixtures';
+import { check, makeHost, makeSpec } from '../test-fixtures';
 import type { HostState } from '../types';
 import { ComputeCapabilitiesFilter, pyStr } from './compute-capabilities-filter';
 
@@ -94,13 +94,13 @@ describe('ComputeCapabilitiesFilter', () => {
   ];
   it.each(cases)('$name', ({ host, specs, pass }) => {
     const spec = makeSpec({ extra_specs: specs });
-    expect(ComputeCapabilitiesFilter.filter(makeHost({ host: 'host1', ...host }), spec, ctxFor(spec)).pass).toBe(pass);
+    expect(check(ComputeCapabilitiesFilter, makeHost({ host: 'host1', ...host }), spec).pass).toBe(pass);
   });
 
   it('says what was wanted and what the host has', () => {
     const spec = makeSpec({ extra_specs: { 'capabilities:cpu_info:arch': 'x86_64' } });
     const host = makeHost({ host: 'h', arch: 'aarch64' });
-    expect(ComputeCapabilitiesFilter.filter(host, spec, ctxFor(spec))).toEqual({
+    expect(check(ComputeCapabilitiesFilter, host, spec)).toMatchObject({
       pass: false,
       reason: 'ComputeCapabilitiesFilter: capabilities:cpu_info:arch wants "x86_64", host has "aarch64"',
     });

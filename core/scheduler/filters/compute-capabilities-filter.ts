@@ -1,6 +1,17 @@
-import type { CapabilitySpec, HostState } from '../types';
+import type { HostState } from '../types';
 import { defineFilter } from './define-filter';
-import { compileExtraSpec } from './extra-specs-ops';
+import { compileExtraSpec, type ExtraSpecMatcher } from './extra-specs-ops';
+
+/** One extra spec the ComputeCapabilitiesFilter checks: the path into the host state and the requirement. */
+export interface CapabilitySpec {
+  key: string;
+  path: readonly string[];
+  req: string;
+  /** `req` compiled once (Nova's extra-specs operators). */
+  match: ExtraSpecMatcher;
+  /** Reads `path[0]` off the host; null when no host has such an attribute. */
+  attribute: ((h: HostState) => unknown) | null;
+}
 
 /** Host state attributes a flavor's extra specs may test (Nova: any HostState attribute). */
 const ATTRIBUTES: Readonly<Record<string, (h: HostState) => unknown>> = {
@@ -102,21 +113,34 @@ const satisfied = (host: HostState, spec: CapabilitySpec): boolean => {
  * `capabilities:` extra specs, with Nova's extra-specs operators (Nova's
  * `compute_capabilities_filter.py`). A capability the host lacks rejects it.
  */
-export const ComputeCapabilitiesFilter = defineFilter({
+export const ComputeCapabilitiesFilter = defineFilter<
+  readonly CapabilitySpec[],
+  { key: string; wants: string; path: string; has: string | null }
+>({
   name: 'ComputeCapabilitiesFilter',
   summary: "did not match the flavor's capabilities",
-  passesAll: (request) => request.capabilitySpecs.length === 0,
-  passes(host, _spec, ctx) {
-    const specs = ctx.request.capabilitySpecs;
+  reasons: {
+    missing: {
+      count: 'lacked a capability the flavor asks for',
+      render: (f) => `ComputeCapabilitiesFilter: ${f.key} wants "${f.wants}", host has no ${f.path}`,
+    },
+    mismatch: {
+      count: "did not match the flavor's capabilities",
+      render: (f) => `ComputeCapabilitiesFilter: ${f.key} wants "${f.wants}", host has "${f.has}"`,
+    },
+  },
+  prepare: ({ spec }) => capabilitySpecsOf(spec.instance_type.extra_specs),
+  idle: (specs) => specs.length === 0,
+  passes(host, specs) {
     for (let i = 0; i < specs.length; i++) if (!satisfied(host, specs[i] as CapabilitySpec)) return false;
     return true;
   },
-  explain(host, _spec, ctx) {
-    const failed = ctx.request.capabilitySpecs.find((s) => !satisfied(host, s)) as CapabilitySpec;
+  explain(host, specs) {
+    const failed = specs.find((s) => !satisfied(host, s)) as CapabilitySpec;
     const cap = capability(host, failed);
-    if (cap === undefined) {
-      return `ComputeCapabilitiesFilter: ${failed.key} wants "${failed.req}", host has no ${failed.path.join(':')}`;
-    }
-    return `ComputeCapabilitiesFilter: ${failed.key} wants "${failed.req}", host has "${pyStr(cap)}"`;
+    const figures = { key: failed.key, wants: failed.req, path: failed.path.join(':') };
+    return cap === undefined
+      ? { code: 'missing', figures: { ...figures, has: null } }
+      : { code: 'mismatch', figures: { ...figures, has: pyStr(cap) } };
   },
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ctxFor, makeHost, makeSpec } from '../test-fixtures';
+import { check, makeHost, makeSpec } from '../test-fixtures';
 import type { HostState } from '../types';
 import { ComputeFilter } from './compute-filter';
 
@@ -23,7 +23,7 @@ describe('ComputeFilter', () => {
   ];
   it.each(cases)('$name', ({ host, reason }) => {
     const spec = makeSpec();
-    const r = ComputeFilter.filter(makeHost({ host: 'host1', ...host }), spec, ctxFor(spec));
-    expect(r).toEqual(reason ? { pass: false, reason } : { pass: true });
+    const r = check(ComputeFilter, makeHost({ host: 'host1', ...host }), spec);
+    expect(r).toMatchObject(reason ? { pass: false, reason } : { pass: true });
   });
 });

@@ -6,13 +6,24 @@ import { defineFilter } from './define-filter';
  * `compute_filter.py`, which checks the service's disabled flag, then
  * servicegroup liveness; a deleted node never reaches Nova's filters at all).
  */
-export const ComputeFilter = defineFilter({
+export const ComputeFilter = defineFilter<undefined, { disabled_reason?: string | null; report_age_s?: number }>({
   name: 'ComputeFilter',
   summary: 'were down, disabled or deleted',
+  reasons: {
+    deleted: { count: 'were deleted', render: () => 'ComputeFilter: node is deleted' },
+    disabled: {
+      count: 'were disabled',
+      render: (f) => `ComputeFilter: disabled${f.disabled_reason ? ` (${f.disabled_reason})` : ''}`,
+    },
+    down: {
+      count: 'were down',
+      render: (f) => `ComputeFilter: down, last report ${Math.round(f.report_age_s ?? 0)} s ago`,
+    },
+  },
   passes: (host) => !host.deleted && !host.disabled && host.up,
   explain(host) {
-    if (host.deleted) return 'ComputeFilter: node is deleted';
-    if (host.disabled) return `ComputeFilter: disabled${host.disabled_reason ? ` (${host.disabled_reason})` : ''}`;
-    return `ComputeFilter: down, last report ${Math.round(host.report_age_s)} s ago`;
+    if (host.deleted) return { code: 'deleted', figures: {} };
+    if (host.disabled) return { code: 'disabled', figures: { disabled_reason: host.disabled_reason } };
+    return { code: 'down', figures: { report_age_s: host.report_age_s } };
   },
 });

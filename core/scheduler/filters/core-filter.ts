@@ -1,33 +1,28 @@
-import { defineFilter } from './define-filter';
+import { fitVcpus, measureVcpus } from '../resources';
 import { fmt } from './format';
+import { defineResourceFilter } from './resource-filter';
 
 /**
  * CoreFilter: enough vCPUs under the host's `cpu_allocation_ratio` (Nova ≤ Stein
- * `core_filter.py`, per-node ratio as Train's AggregateCoreFilter).
- *
- *   limit  = vcpus_total × ratio
- *   passes iff vcpus_total = 0 (Nova's fail-safe: "CPU collection broken")
- *          or (requested ≤ vcpus_total and limit − vcpus_used ≥ requested)
+ * `core_filter.py`, per-node ratio as Train's AggregateCoreFilter). The
+ * arithmetic, with Nova's fail-safe for a host reporting no vCPUs, is
+ * `measureVcpus`'s (resources.ts).
  */
-export const CoreFilter = defineFilter({
+export const CoreFilter = defineResourceFilter({
   name: 'CoreFilter',
   summary: 'had insufficient vCPUs',
-  passes(host, _spec, ctx) {
-    const total = host.vcpus_total;
-    if (!total) return true;
-    const requested = ctx.request.vcpus;
-    const limit = total * host.cpu_allocation_ratio;
-    if (limit > 0 && requested > total) return false;
-    return limit - host.vcpus_used >= requested;
-  },
-  explain(host, _spec, ctx) {
-    const total = host.vcpus_total;
-    const requested = ctx.request.vcpus;
-    const ratio = host.cpu_allocation_ratio;
-    const limit = total * ratio;
-    if (limit > 0 && requested > total) {
-      return `CoreFilter: needs ${requested} vCPUs, more than the host's ${total} before overcommit`;
-    }
-    return `CoreFilter: needs ${requested} vCPUs, ${fmt(limit - host.vcpus_used)} usable of ${total} × ${ratio} (${host.vcpus_used} used)`;
+  requested: (spec) => spec.instance_type.vcpus,
+  fit: fitVcpus,
+  measure: measureVcpus,
+  reasons: {
+    larger_than_host: {
+      count: 'asked for more vCPUs than the host has',
+      render: (m) => `CoreFilter: needs ${m.requested} vCPUs, more than the host's ${m.capacity} before overcommit`,
+    },
+    insufficient: {
+      count: 'had insufficient free vCPUs',
+      render: (m) =>
+        `CoreFilter: needs ${m.requested} vCPUs, ${fmt(m.usable)} usable of ${m.capacity} × ${m.ratio} (${m.used} used)`,
+    },
   },
 });

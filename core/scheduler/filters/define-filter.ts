@@ -1,33 +1,36 @@
-import {
-  type Filter,
-  type FilterContext,
-  type HostState,
-  PASS,
-  type PreparedRequest,
-  type RequestSpec,
-  reject,
-} from '../types';
-
-/** How a filter is written: a cheap predicate, and the reason for a host it rejects. */
-export interface FilterDefinition {
-  name: string;
-  summary: string;
-  passes(host: HostState, spec: RequestSpec, ctx: FilterContext): boolean;
-  /** Only called for a host `passes` rejected; returns the whole reason, "RamFilter: needs …". */
-  explain(host: HostState, spec: RequestSpec, ctx: FilterContext): string;
-  /** True when the request gives the filter nothing to check; the scheduler then leaves it out. */
-  passesAll?(request: PreparedRequest): boolean;
-}
+import type { Figures, Filter, FilterRequest, HostState, PassContext, Reason, ReasonTemplate } from '../types';
 
 /**
- * Builds a Filter whose `filter` is `passes`, plus `explain` when it fails: one
- * condition, so the verdict and the reason cannot disagree, and the scheduler
- * can filter thousands of hosts without building a sentence for each.
+ * How a filter is written: its name and count phrase, its codes, and its
+ * steps. Only `passes` and `explain` are required; a filter without
+ * per-request state has `S = undefined`.
  */
-export const defineFilter = (d: FilterDefinition): Filter => ({
+export interface FilterDefinition<S, F extends Figures> {
+  name: string;
+  summary: string;
+  placement?: boolean;
+  reasons: Readonly<Record<string, ReasonTemplate<F>>>;
+  prepare?(req: FilterRequest): S;
+  idle?(state: S): boolean;
+  picked?(state: S, host: HostState): void;
+  passes(host: HostState, state: S, pass: PassContext): boolean;
+  /** Only called for a host `passes` rejected: which of `reasons`, with which figures. */
+  explain(host: HostState, state: S, pass: PassContext): Reason<F>;
+}
+
+const nothing = (): undefined => undefined;
+const never = (): boolean => false;
+const ignore = (): void => {};
+
+/** Builds a Filter from its definition, filling the optional steps. */
+export const defineFilter = <S = undefined, F extends Figures = Figures>(d: FilterDefinition<S, F>): Filter<S, F> => ({
   name: d.name,
   summary: d.summary,
+  placement: d.placement ?? false,
+  reasons: d.reasons,
+  prepare: d.prepare ?? (nothing as unknown as (req: FilterRequest) => S),
+  idle: d.idle ?? never,
+  picked: d.picked ?? ignore,
   passes: d.passes,
-  ...(d.passesAll ? { passesAll: d.passesAll } : {}),
-  filter: (host, spec, ctx) => (d.passes(host, spec, ctx) ? PASS : reject(d.explain(host, spec, ctx))),
+  explain: d.explain,
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ctxFor, makeHost, makeSpec, uuidFor } from '../test-fixtures';
+import { check, makeHost, makeSpec, uuidFor } from '../test-fixtures';
 import { DifferentHostFilter } from './different-host-filter';
 
 const INST = uuidFor(1);
@@ -14,13 +14,13 @@ describe('DifferentHostFilter', () => {
   it.each(cases)('$name', ({ onHost, hint, pass }) => {
     const spec = makeSpec({ scheduler_hints: { same_host: [], different_host: hint ?? [] } });
     const host = makeHost({ host: 'h', instances: new Map(onHost.map((u) => [u, {}])) });
-    expect(DifferentHostFilter.filter(host, spec, ctxFor(spec)).pass).toBe(pass);
+    expect(check(DifferentHostFilter, host, spec).pass).toBe(pass);
   });
 
   it('names the instance', () => {
     const spec = makeSpec({ scheduler_hints: { same_host: [], different_host: [INST] } });
     const host = makeHost({ host: 'h', instances: new Map([[INST, {}]]) });
-    expect(DifferentHostFilter.filter(host, spec, ctxFor(spec))).toEqual({
+    expect(check(DifferentHostFilter, host, spec)).toMatchObject({
       pass: false,
       reason: `DifferentHostFilter: host runs instance ${INST} from different_host`,
     });

@@ -1,25 +1,24 @@
-import { mayRun } from '../instance-signature';
 import { defineFilter } from './define-filter';
+import { firstRunning, type ListedInstances, listInstances } from './listed-instances';
 
 /**
  * DifferentHostFilter: with a `different_host` hint, only hosts running none of
  * the listed instances (Nova's `affinity_filter.py` DifferentHostFilter).
  */
-export const DifferentHostFilter = defineFilter({
+export const DifferentHostFilter = defineFilter<ListedInstances, { instance_uuid: string }>({
   name: 'DifferentHostFilter',
   summary: 'ran an instance in different_host',
-  passesAll: (request) => request.differentHost.length === 0,
-  passes(host, _spec, ctx) {
-    const avoid = ctx.request.differentHost;
-    const bits = ctx.request.differentHostBits;
-    if (avoid.length === 0) return true;
-    for (let i = 0; i < avoid.length; i++) {
-      if (mayRun(host, bits[i] as number) && host.instances.has(avoid[i] as string)) return false;
-    }
-    return true;
+  reasons: {
+    runs_listed: {
+      count: 'ran an instance in different_host',
+      render: (f) => `DifferentHostFilter: host runs instance ${f.instance_uuid} from different_host`,
+    },
   },
-  explain(host, _spec, ctx) {
-    const uuid = ctx.request.differentHost.find((u) => host.instances.has(u));
-    return `DifferentHostFilter: host runs instance ${uuid} from different_host`;
-  },
+  prepare: ({ spec }) => listInstances(spec.scheduler_hints.different_host),
+  idle: (s) => s.uuids.length === 0,
+  passes: (host, s) => s.uuids.length === 0 || firstRunning(host, s) < 0,
+  explain: (host, s) => ({
+    code: 'runs_listed',
+    figures: { instance_uuid: s.uuids[firstRunning(host, s)] ?? '' },
+  }),
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ctxFor, makeHost, makeSpec } from '../test-fixtures';
+import { check, makeHost, makeSpec } from '../test-fixtures';
 import { DiskFilter } from './disk-filter';
 
 // Scenarios from Nova's test_disk_filters.py.
@@ -115,8 +115,8 @@ describe('DiskFilter', () => {
       disk_allocation_ratio: ratio,
     });
     const spec = makeSpec({ root_gb: root, ephemeral_gb: eph, swap });
-    const r = DiskFilter.filter(host, spec, ctxFor(spec));
+    const r = check(DiskFilter, host, spec);
     expect(r.pass).toBe(pass);
-    if (reason) expect(r).toEqual({ pass: false, reason });
+    if (reason) expect(r).toMatchObject({ pass: false, reason });
   });
 });

@@ -16,7 +16,12 @@
  */
 import { pyFloat } from '../node-overrides';
 
-import type { ExtraSpecMatcher } from '../types';
+/** A compiled extra-spec requirement: whether the host's value (undefined: none) satisfies it. */
+export interface ExtraSpecMatcher {
+  (value: string | undefined): boolean;
+  /** For numeric operators: the same test on a number, without printing and parsing it. */
+  number?: (value: number) => boolean;
+}
 
 type Test = ((value: string) => boolean) & { number?: (value: number) => boolean };
 type Compiler = (operand: string) => Test;

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { supportedInstancesFor } from '../canonical';
-import { makeFilterContext } from '../context';
-import { ctxFor, makeHost, makeSpec } from '../test-fixtures';
+import { check, makeHost, makeSpec } from '../test-fixtures';
 import type { SupportedInstance } from '../types';
 import { ImagePropertiesFilter } from './image-properties-filter';
 
@@ -117,26 +116,25 @@ describe('ImagePropertiesFilter', () => {
   it.each(cases)('$name', ({ props, supported, version, pass }) => {
     const host = makeHost({ host: 'host1', supported_instances: supported, hypervisor_version: version ?? 6000000 });
     const spec = makeSpec({ image: { properties: props } });
-    expect(ImagePropertiesFilter.filter(host, spec, ctxFor(spec)).pass).toBe(pass);
+    expect(check(ImagePropertiesFilter, host, spec).pass).toBe(pass);
   });
 
   it('uses image_properties_default_architecture for an image that names none', () => {
     const spec = makeSpec({ image: { properties: {} } });
-    const ctx = makeFilterContext([], spec, { image_properties_default_architecture: 'x86_64' });
     const host = makeHost({ host: 'h', supported_instances: [['aarch64', 'kvm', 'hvm']] });
-    expect(ImagePropertiesFilter.filter(host, spec, ctx).pass).toBe(false);
+    expect(check(ImagePropertiesFilter, host, spec, [], { defaultArch: 'x86_64' }).pass).toBe(false);
   });
 
   it('treats a QEMU host as offering both qemu and kvm guests (libvirt reports QEMU for both)', () => {
     const spec = makeSpec({ image: { properties: { hypervisor_type: 'kvm' } } });
     const host = makeHost({ host: 'h', hypervisor_type: 'QEMU' });
-    expect(ImagePropertiesFilter.filter(host, spec, ctxFor(spec)).pass).toBe(true);
+    expect(check(ImagePropertiesFilter, host, spec).pass).toBe(true);
   });
 
   it('says what the image wants and what the host offers', () => {
     const spec = makeSpec({ image: { properties: { architecture: 'aarch64', hypervisor_type: 'kvm' } } });
     const host = makeHost({ host: 'h', supported_instances: [KVM] });
-    expect(ImagePropertiesFilter.filter(host, spec, ctxFor(spec))).toEqual({
+    expect(check(ImagePropertiesFilter, host, spec)).toMatchObject({
       pass: false,
       reason:
         'ImagePropertiesFilter: image wants architecture=aarch64, hypervisor_type=kvm, host supports x86_64/kvm/hvm',
@@ -146,7 +144,7 @@ describe('ImagePropertiesFilter', () => {
   it('gives the host version when only the version fails', () => {
     const spec = makeSpec({ image: { properties: { architecture: 'x86_64', hypervisor_version_requires: '>=6.2' } } });
     const host = makeHost({ host: 'h', supported_instances: [KVM], hypervisor_version: 6000000 });
-    expect(ImagePropertiesFilter.filter(host, spec, ctxFor(spec))).toEqual({
+    expect(check(ImagePropertiesFilter, host, spec)).toMatchObject({
       pass: false,
       reason: 'ImagePropertiesFilter: hypervisor version 6.0.0 does not satisfy ">=6.2"',
     });

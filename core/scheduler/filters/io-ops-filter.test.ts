@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ctxFor, makeHost, makeSpec } from '../test-fixtures';
+import { check, makeHost, makeSpec } from '../test-fixtures';
 import { IoOpsFilter } from './io-ops-filter';
 
 // Scenarios from Nova's test_io_ops_filters.py; pass iff num_io_ops < max.
@@ -13,12 +13,12 @@ describe('IoOpsFilter', () => {
   it.each(cases)('$name', ({ ops, max, pass }) => {
     const spec = makeSpec();
     const host = makeHost({ host: 'h', num_io_ops: ops, max_io_ops_per_host: max });
-    expect(IoOpsFilter.filter(host, spec, ctxFor(spec)).pass).toBe(pass);
+    expect(check(IoOpsFilter, host, spec).pass).toBe(pass);
   });
 
   it('gives the count and the limit', () => {
     const spec = makeSpec();
-    expect(IoOpsFilter.filter(makeHost({ host: 'h', num_io_ops: 9 }), spec, ctxFor(spec))).toEqual({
+    expect(check(IoOpsFilter, makeHost({ host: 'h', num_io_ops: 9 }), spec)).toMatchObject({
       pass: false,
       reason: 'IoOpsFilter: 9 I/O operations in progress, max 8',
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ctxFor, makeHost, makeSpec } from '../test-fixtures';
+import { check, makeHost, makeSpec } from '../test-fixtures';
 import { NumInstancesFilter } from './num-instances-filter';
 
 // Scenarios from Nova's test_num_instances_filters.py; pass iff num_instances < max.
@@ -13,12 +13,12 @@ describe('NumInstancesFilter', () => {
   it.each(cases)('$name', ({ count, max, pass }) => {
     const spec = makeSpec();
     const host = makeHost({ host: 'h', num_instances: count, max_instances_per_host: max });
-    expect(NumInstancesFilter.filter(host, spec, ctxFor(spec)).pass).toBe(pass);
+    expect(check(NumInstancesFilter, host, spec).pass).toBe(pass);
   });
 
   it('gives the count and the limit', () => {
     const spec = makeSpec();
-    expect(NumInstancesFilter.filter(makeHost({ host: 'h', num_instances: 50 }), spec, ctxFor(spec))).toEqual({
+    expect(check(NumInstancesFilter, makeHost({ host: 'h', num_instances: 50 }), spec)).toMatchObject({
       pass: false,
       reason: 'NumInstancesFilter: 50 instances, max 50',
     });

@@ -7,9 +7,18 @@ import { defineFilter } from './define-filter';
  *
  *   passes iff num_instances < max
  */
-export const NumInstancesFilter = defineFilter({
+export const NumInstancesFilter = defineFilter<undefined, { num_instances: number; max: number }>({
   name: 'NumInstancesFilter',
   summary: 'had too many instances',
+  reasons: {
+    full: {
+      count: 'had too many instances',
+      render: (f) => `NumInstancesFilter: ${f.num_instances} instances, max ${f.max}`,
+    },
+  },
   passes: (host) => host.num_instances < host.max_instances_per_host,
-  explain: (host) => `NumInstancesFilter: ${host.num_instances} instances, max ${host.max_instances_per_host}`,
+  explain: (host) => ({
+    code: 'full',
+    figures: { num_instances: host.num_instances, max: host.max_instances_per_host },
+  }),
 });

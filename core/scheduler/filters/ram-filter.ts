@@ -1,31 +1,27 @@
-import { defineFilter } from './define-filter';
+import { fitRam, measureRam } from '../resources';
 import { fmt } from './format';
+import { defineResourceFilter } from './resource-filter';
 
 /**
  * RamFilter: enough RAM under the host's `ram_allocation_ratio` (Nova ≤ Stein
  * `ram_filter.py` RamFilter, with the per-node ratio of Train's
  * AggregateRamFilter already resolved into `host.ram_allocation_ratio`).
- *
- *   used   = total − free            (free already net of reserved and claims)
- *   usable = total × ratio − used
- *   passes iff total ≥ requested (no instance overcommits against itself)
- *          and usable ≥ requested
+ * The arithmetic is `measureRam`'s (resources.ts).
  */
-export const RamFilter = defineFilter({
+export const RamFilter = defineResourceFilter({
   name: 'RamFilter',
   summary: 'had insufficient RAM',
-  passes(host, _spec, ctx) {
-    const requested = ctx.request.memory_mb;
-    const total = host.memory_mb;
-    return total >= requested && total * host.ram_allocation_ratio - (total - host.free_ram_mb) >= requested;
-  },
-  explain(host, _spec, ctx) {
-    const requested = ctx.request.memory_mb;
-    const total = host.memory_mb;
-    if (total < requested)
-      return `RamFilter: needs ${requested} MB, more than the host's ${total} MB before overcommit`;
-    const ratio = host.ram_allocation_ratio;
-    const usable = total * ratio - (total - host.free_ram_mb);
-    return `RamFilter: needs ${requested} MB, ${fmt(usable)} MB usable of ${total} MB × ${ratio}`;
+  requested: (spec) => spec.instance_type.memory_mb,
+  fit: fitRam,
+  measure: measureRam,
+  reasons: {
+    larger_than_host: {
+      count: 'asked for more RAM than the host has',
+      render: (m) => `RamFilter: needs ${m.requested} MB, more than the host's ${m.capacity} MB before overcommit`,
+    },
+    insufficient: {
+      count: 'had insufficient free RAM',
+      render: (m) => `RamFilter: needs ${m.requested} MB, ${fmt(m.usable)} MB usable of ${m.capacity} MB × ${m.ratio}`,
+    },
   },
 });

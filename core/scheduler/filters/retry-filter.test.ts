@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ctxFor, makeHost, makeSpec } from '../test-fixtures';
+import { check, makeHost, makeSpec } from '../test-fixtures';
 import { RetryFilter } from './retry-filter';
 
 // Scenarios from Nova's test_retry_filters.py.
@@ -12,6 +12,6 @@ describe('RetryFilter', () => {
   ];
   it.each(cases)('$name', ({ host, tried, pass }) => {
     const spec = makeSpec(tried ? { retry: { num_attempts: 2, hosts: tried } } : {});
-    expect(RetryFilter.filter(makeHost({ host }), spec, ctxFor(spec)).pass).toBe(pass);
+    expect(check(RetryFilter, makeHost({ host }), spec).pass).toBe(pass);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ctxFor, makeHost, makeSpec, uuidFor } from '../test-fixtures';
+import { check, makeHost, makeSpec, uuidFor } from '../test-fixtures';
 import { SameHostFilter } from './same-host-filter';
 
 const INST = uuidFor(1);
@@ -16,6 +16,6 @@ describe('SameHostFilter', () => {
   it.each(cases)('$name', ({ onHost, hint, pass }) => {
     const spec = makeSpec({ scheduler_hints: { same_host: hint ?? [], different_host: [] } });
     const host = makeHost({ host: 'h', instances: new Map(onHost.map((u) => [u, {}])) });
-    expect(SameHostFilter.filter(host, spec, ctxFor(spec)).pass).toBe(pass);
+    expect(check(SameHostFilter, host, spec).pass).toBe(pass);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ctxFor, makeHost, makeSpec, uuidFor } from '../test-fixtures';
+import { check, makeHost, makeSpec, uuidFor } from '../test-fixtures';
 import type { GroupPolicy } from '../types';
 import { ServerGroupAffinityFilter } from './server-group-affinity-filter';
 
@@ -21,7 +21,7 @@ describe('ServerGroupAffinityFilter', () => {
     const member = new Map([[uuidFor(1), { group: 'g1' }]]);
     const h1 = makeHost({ host: 'host1', instances: memberOn === 'host1' ? member : new Map() });
     const h2 = makeHost({ host: 'host2', instances: memberOn === 'host2' ? member : new Map() });
-    expect(ServerGroupAffinityFilter.filter(h1, spec, ctxFor(spec, [h1, h2])).pass).toBe(pass);
+    expect(check(ServerGroupAffinityFilter, h1, spec, [h1, h2]).pass).toBe(pass);
   });
 
   it('says where the members run', () => {
@@ -30,7 +30,7 @@ describe('ServerGroupAffinityFilter', () => {
     });
     const h1 = makeHost({ host: 'host1' });
     const h2 = makeHost({ host: 'host2', instances: new Map([[uuidFor(1), { group: 'g1' }]]) });
-    expect(ServerGroupAffinityFilter.filter(h1, spec, ctxFor(spec, [h1, h2]))).toEqual({
+    expect(check(ServerGroupAffinityFilter, h1, spec, [h1, h2])).toMatchObject({
       pass: false,
       reason: 'ServerGroupAffinityFilter: members of affinity group "g1" run on host2, not here',
     });

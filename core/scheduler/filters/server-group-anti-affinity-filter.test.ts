@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ctxFor, makeHost, makeSpec, uuidFor } from '../test-fixtures';
+import { check, makeHost, makeSpec, uuidFor } from '../test-fixtures';
 import type { GroupPolicy, HostInstance, HostState } from '../types';
 import { ServerGroupAntiAffinityFilter } from './server-group-anti-affinity-filter';
 
@@ -52,6 +52,6 @@ describe('ServerGroupAntiAffinityFilter', () => {
     });
     const h1 = hostWith('host1', host1);
     const fleet = [h1, hostWith('host2', others ?? [])];
-    expect(ServerGroupAntiAffinityFilter.filter(h1, spec, ctxFor(spec, fleet)).pass).toBe(pass);
+    expect(check(ServerGroupAntiAffinityFilter, h1, spec, fleet).pass).toBe(pass);
   });
 });

@@ -1,0 +1,223 @@
+/**
+ * Weighing the survivors of a pass (Nova's `get_weighed_objects`): each
+ * weigher's raw value and multiplier per host, normalized per weigher, summed
+ * into one weight per survivor; and the ranking with each weigher's part.
+ */
+
+import { NO_OVERRIDES } from './node-overrides';
+import type { HostState, RequestSpec, Weigher, WeightMultiplierKey } from './types';
+import { multiplierOf, WEIGHER_REGISTRY } from './weighers/index';
+
+/** One weigher's part in a host's weight. */
+export interface WeigherContribution {
+  weigher: string;
+  raw: number;
+  /** In [0, 1] against the candidates' range (0 when all are equal or only one host is left). */
+  normalized: number;
+  multiplier: number;
+  /** multiplier × normalized. */
+  contribution: number;
+}
+
+/** A surviving host with its weight, best first. */
+export interface RankedHost {
+  host: string;
+  weight: number;
+  weighers: WeigherContribution[];
+}
+
+// Fast path, as filter-chain.ts's: one call site per registry position, so that V8 inlines the
+// (one-line) weighers instead of making a full megamorphic call per weigher and host.
+const site = (i: number): Weigher['weigh'] => WEIGHER_REGISTRY[i]?.weigh ?? (() => Number.NaN);
+const w0 = site(0);
+const w1 = site(1);
+const w2 = site(2);
+const w3 = site(3);
+const w4 = site(4);
+const w5 = site(5);
+const w6 = site(6);
+const w7 = site(7);
+
+/** `w.weigh(h, spec)`, through its registry position's own call site when it has one. */
+const weighAt = (slot: number, w: Weigher, h: HostState, spec: RequestSpec): number => {
+  switch (slot) {
+    case 0:
+      return w0(h, spec);
+    case 1:
+      return w1(h, spec);
+    case 2:
+      return w2(h, spec);
+    case 3:
+      return w3(h, spec);
+    case 4:
+      return w4(h, spec);
+    case 5:
+      return w5(h, spec);
+    case 6:
+      return w6(h, spec);
+    case 7:
+      return w7(h, spec);
+    default:
+      return w.weigh(h, spec);
+  }
+};
+
+/**
+ * The weights of one call: for each weigher a column of raw values, `stride`
+ * long (the fleet for the first pass, which has the most survivors; later
+ * passes reuse the front), and each survivor's multiplier overrides. Owned by
+ * one `schedule` call: nothing is shared between calls.
+ */
+export class Weights {
+  private readonly raws: Float64Array;
+  /** Per survivor, its node's multiplier overrides (mostly the one shared NO_OVERRIDES). */
+  private readonly overrides: HostState['weight_multipliers'][];
+  private readonly globals: Float64Array;
+  /** Each weigher's registry position (−1: not registered), for `weighAt`'s call sites. */
+  private readonly slots: Int8Array;
+  /** Per weigher, the normalization of the last `sum`: value → (clamped value − min) / range (range 0: 0). */
+  private readonly min: Float64Array;
+  private readonly range: Float64Array;
+  /** The weight of each survivor of the current pass. */
+  readonly total: Float64Array;
+  private stride: number;
+
+  constructor(
+    private readonly weighers: readonly Weigher[],
+    opts: Readonly<Record<WeightMultiplierKey, number>>,
+    capacity: number,
+  ) {
+    this.raws = new Float64Array(weighers.length * capacity);
+    this.overrides = [];
+    this.total = new Float64Array(capacity);
+    this.globals = Float64Array.from(weighers, (w) => opts[w.multiplierKey]);
+    this.slots = Int8Array.from(weighers, (w) => WEIGHER_REGISTRY.indexOf(w));
+    this.min = new Float64Array(weighers.length);
+    this.range = new Float64Array(weighers.length);
+    this.stride = capacity;
+  }
+
+  /** Starts a pass with at most `candidates` survivors. */
+  startPass(candidates: number): void {
+    this.stride = candidates;
+  }
+
+  /**
+   * Takes survivor `j`'s raw values. The scheduler calls it as soon as a host
+   * passes the filters, while the host is still in cache: at 100k hosts,
+   * walking them again per weigher is a trip to main memory each time.
+   */
+  weigh(h: HostState, spec: RequestSpec, j: number): void {
+    const { weighers, stride, raws, slots } = this;
+    for (let wi = 0; wi < weighers.length; wi++) {
+      raws[wi * stride + j] = weighAt(slots[wi] as number, weighers[wi] as Weigher, h, spec);
+    }
+    this.overrides[j] = h.weight_multipliers;
+  }
+
+  /** Survivor `j`'s multiplier for weigher `wi` (weightMultiplier: the node's override, else the option). */
+  private multiplier(j: number, wi: number): number {
+    const key = (this.weighers[wi] as Weigher).multiplierKey;
+    return multiplierOf(this.overrides[j] as HostState['weight_multipliers'], key, this.globals[wi] as number);
+  }
+
+  /** Survivor `j`'s normalized value for weigher `wi`, after `sum`. */
+  private normalized(j: number, wi: number): number {
+    const w = this.weighers[wi] as Weigher;
+    let v = this.raws[wi * this.stride + j] as number;
+    if (w.minval !== undefined && v < w.minval) v = w.minval;
+    if (w.maxval !== undefined && v > w.maxval) v = w.maxval;
+    const range = this.range[wi] as number;
+    return range === 0 ? 0 : (v - (this.min[wi] as number)) / range;
+  }
+
+  /**
+   * Sums the `s` survivors' weights into `total`: Σ multiplier × normalized,
+   * normalized as Nova's `normalize` (weighers/normalize.ts). A lone host is
+   * not weighed (Nova): its weight is 0.
+   */
+  sum(s: number): void {
+    const { raws, total, stride, overrides } = this;
+    total.fill(0, 0, s);
+    for (let wi = 0; wi < this.weighers.length; wi++) {
+      const { minval, maxval, multiplierKey } = this.weighers[wi] as Weigher;
+      const col = wi * stride;
+      const { lo, hi } = clampedRange(raws, col, s, minval, maxval);
+      const min = minval ?? lo;
+      const max = maxval ?? hi;
+      // min = max (or a lone host): every value normalizes to 0.
+      const range = s > 1 && min !== max ? max - min : 0;
+      this.min[wi] = min;
+      this.range[wi] = range;
+      if (range === 0) continue;
+      // `normalized` and `multiplier` below, unrolled: this loop runs for every survivor and weigher.
+      const global = this.globals[wi] as number;
+      for (let j = 0; j < s; j++) {
+        let v = raws[col + j] as number;
+        if (minval !== undefined && v < minval) v = minval;
+        if (maxval !== undefined && v > maxval) v = maxval;
+        const o = overrides[j] as HostState['weight_multipliers'];
+        const m = o === NO_OVERRIDES ? global : (o[multiplierKey] ?? global);
+        total[j] = (total[j] as number) + m * ((v - min) / range);
+      }
+    }
+  }
+
+  /** Survivor `j`'s breakdown, after `sum`. */
+  parts(j: number): WeigherContribution[] {
+    return this.weighers.map((w, wi) => {
+      const normalized = this.normalized(j, wi) + 0;
+      const multiplier = this.multiplier(j, wi);
+      // `+ 0` turns −0 (a negative multiplier times 0) into 0.
+      return {
+        weigher: w.name,
+        raw: this.raws[wi * this.stride + j] as number,
+        normalized,
+        multiplier,
+        contribution: multiplier * normalized + 0,
+      };
+    });
+  }
+}
+
+/** The lowest and highest of `n` values from `from`, each clamped into [minval, maxval] where set. */
+const clampedRange = (values: Float64Array, from: number, n: number, minval?: number, maxval?: number) => {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (let i = from; i < from + n; i++) {
+    let v = values[i] as number;
+    if (minval !== undefined && v < minval) v = minval;
+    if (maxval !== undefined && v > maxval) v = maxval;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return { lo, hi };
+};
+
+/**
+ * The first `limit` of `s` survivors by weight, best first (ties keep fleet
+ * order, as Python's stable sort), as positions. A short ranking is kept by
+ * insertion instead of sorting every survivor: a stored decision keeps the best
+ * 20 of thousands.
+ */
+export const topByWeight = (total: Float64Array, s: number, limit: number): ArrayLike<number> => {
+  if (limit >= s || limit > 64) {
+    const all = new Int32Array(s);
+    for (let j = 0; j < s; j++) all[j] = j;
+    all.sort((a, b) => (total[b] as number) - (total[a] as number) || a - b);
+    return all.subarray(0, Math.min(limit, s));
+  }
+  const before = (a: number, b: number): boolean =>
+    (total[a] as number) > (total[b] as number) || (total[a] === total[b] && a < b);
+  const top: number[] = [];
+  for (let j = 0; j < s; j++) {
+    if (top.length === limit && !before(j, top[limit - 1] as number)) continue;
+    let at = top.length < limit ? top.length : limit - 1;
+    while (at > 0 && before(j, top[at - 1] as number)) {
+      top[at] = top[at - 1] as number;
+      at--;
+    }
+    top[at] = j;
+  }
+  return top;
+};
