@@ -9,6 +9,7 @@ import { ListQuerySchema, PatchSchema, ReportSchema, toNodeView } from '../../co
 import { HOST_PATTERN, parseJsonBody, parseWith } from '../../core/schema';
 import { decodeCursor, encodeCursor } from '../shared/cursor';
 import { httpHandler, logger, type Request } from '../shared/http';
+import { openApiDocument } from '../shared/openapi';
 
 // Cold start: config is validated once; a broken one fails here, loudly.
 const config = readConfig();
@@ -29,6 +30,13 @@ const hostParam = (req: Request): string => {
   const host = req.params.host ?? '';
   if (!HOST_PATTERN.test(host)) throw new ValidationError('host', 'must be a hostname');
   return host;
+};
+
+// Built on first request, once per stage: the servers entry is `/<stage>`, relative to the host that served it.
+const openApi = new Map<string, unknown>();
+const openApiFor = (stage: string) => {
+  if (!openApi.has(stage)) openApi.set(stage, openApiDocument(`/${stage}`));
+  return openApi.get(stage);
 };
 
 const body = (req: Request): unknown => parseJsonBody(req.event.body, req.event.isBase64Encoded, config.maxBodyBytes);
@@ -78,6 +86,11 @@ export const handler = httpHandler(
     {
       key: 'DELETE /nodes/{host}',
       run: async (req) => ({ status: 200, body: view(await softDeleteNode(store, hostParam(req), now)) }),
+    },
+    {
+      key: 'GET /openapi.json',
+      public: true,
+      run: async (req) => ({ status: 200, body: openApiFor(req.event.requestContext?.stage ?? 'dev') }),
     },
   ],
 );

@@ -3,8 +3,9 @@ import { readConfig } from '../../adapters/config';
 import { makeScheduleDeps } from '../../adapters/schedule-deps';
 import { readSchedulerOptions } from '../../adapters/scheduler-config';
 import { loadKeyring } from '../../adapters/secret';
+import { DECISION_ID_PATTERN, DecisionQuerySchema } from '../../core/decision-verdict';
 import { ValidationError } from '../../core/errors';
-import { readDecision, scheduleRequest } from '../../core/schedule-service';
+import { readDecision, readHostVerdict, scheduleRequest } from '../../core/schedule-service';
 import { ScheduleRequestSchema } from '../../core/scheduler/request';
 import { parseJsonBody, parseWith } from '../../core/schema';
 import { httpHandler, logger } from '../shared/http';
@@ -15,7 +16,6 @@ const config = readConfig();
 // not start without them; they are reread every few minutes, so a rotation needs no redeploy.
 const keys = await loadKeyring(config, (e) => logger.warn('token secret refresh failed', { error: e as Error }));
 const deps = makeScheduleDeps(config, readSchedulerOptions());
-const DECISION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The schedule function: CONTRACT.md "Scheduling". */
 export const handler = httpHandler(
@@ -35,7 +35,9 @@ export const handler = httpHandler(
       key: 'GET /decisions/{id}',
       run: async (req) => {
         const id = req.params.id ?? '';
-        if (!DECISION_ID.test(id)) throw new ValidationError('id', 'must be a decision id (a uuid)');
+        if (!DECISION_ID_PATTERN.test(id)) throw new ValidationError('id', 'must be a decision id (a uuid)');
+        const { host } = parseWith(DecisionQuerySchema, req.query, 'query');
+        if (host !== undefined) return { status: 200, body: await readHostVerdict(deps.decisions, id, host) };
         return { status: 200, body: await readDecision(deps.decisions, id) };
       },
     },

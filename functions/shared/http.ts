@@ -13,10 +13,13 @@ export const logger = new Logger({ serviceName: 'quartermaster' });
  */
 const PATH_PARAMETERS_DECODED = process.env.IS_OFFLINE === 'true';
 
+/** Who called: the token's principal, or nobody on a `public` route. */
+export type Caller = Principal | { kind: 'anonymous' };
+
 /** A route's view of the request once authenticated. */
 export interface Request {
   event: APIGatewayProxyEvent;
-  principal: Principal;
+  principal: Caller;
   params: Record<string, string>;
   query: Record<string, string>;
 }
@@ -26,6 +29,8 @@ export interface Route {
   key: string;
   /** Whether a node token may call it (for its own host only). */
   nodeMay?: boolean;
+  /** Served without a token (GET /openapi.json, GET /dashboard): no authentication, the caller is anonymous. */
+  public?: boolean;
   run(req: Request): Promise<{ status: number; body: unknown }>;
 }
 
@@ -71,7 +76,9 @@ export const httpHandler = (keys: () => Keyring | Promise<Keyring>, routes: Rout
     const route = byKey.get(`${event.httpMethod} ${event.resource}`);
     // Unknown paths reach the catch-all routes (serverless.yml `{proxy+}`, `/`): 404 before any token check.
     if (!route) throw new RouteNotFoundError(event.httpMethod, event.path);
-    const principal = authenticate(await keys(), bearer(event.headers), now());
+    const principal: Caller = route.public
+      ? { kind: 'anonymous' }
+      : authenticate(await keys(), bearer(event.headers), now());
     const params = Object.fromEntries(
       Object.entries(event.pathParameters ?? {}).map(([k, v]) => {
         try {
