@@ -109,7 +109,11 @@ describe('the packaged CloudFormation template', () => {
     const methods = Object.values(resources)
       .filter((r) => r.Type === 'AWS::ApiGateway::Method')
       .map((r) => r.Properties.HttpMethod);
-    expect(methods.sort()).toEqual(['ANY', 'ANY', 'DELETE', 'GET', 'GET', 'GET', 'PATCH', 'POST', 'PUT']);
+    expect(methods.sort()).toEqual(['ANY', 'ANY', 'DELETE', 'GET', 'GET', 'GET', 'GET', 'PATCH', 'POST', 'PUT']);
+    const paths = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::ApiGateway::Resource')
+      .map((r) => r.Properties.PathPart);
+    expect(paths).toContain('openapi.json');
   });
 
   it('runs every function on a Lambda runtime that is not deprecated, with esbuild targeting it', () => {
