@@ -100,19 +100,33 @@ const decisionIdParameter = {
   schema: jsonSchemaOf(z.string().regex(DECISION_ID_PATTERN), 'input'),
 };
 
-/** An error response whose `error.code` is one of `codes`. */
-const error = (description: string, codes: readonly string[], headers?: Json) => ({
-  description: `${description} (${codes.join(', ')})`,
+/** An error response whose `error.code` is one of `codes` (any code when `open`: the gateway may answer too). */
+const error = (description: string, codes: readonly string[], headers?: Json, open = false) => ({
+  description: `${description} (${codes.join(', ')}${open ? ', …' : ''})`,
   ...(headers ? { headers } : {}),
-  content: jsonContent({
-    allOf: [ref('Error'), { properties: { error: { properties: { code: { enum: [...codes] } } } } }],
-  }),
+  content: jsonContent(
+    open
+      ? ref('Error')
+      : { allOf: [ref('Error'), { properties: { error: { properties: { code: { enum: [...codes] } } } } }] },
+  ),
 });
 const retryAfter = { 'Retry-After': { description: 'seconds to wait before retrying', schema: { type: 'integer' } } };
 
-/** The errors every authenticated route can answer. */
+/** The errors every authenticated route can answer; `default`: the gateway's own answers and a server error. */
 const common = {
-  '400': error('bad input; `details.field` names the offending field, and nothing changed', ['ValidationError']),
+  default: {
+    description:
+      "any other status: the gateway's own answer (API Gateway's THROTTLED, REQUEST_TOO_LARGE …; locally " +
+      'PayloadTooLarge, BadRequest …) or 500 InternalError with a request_id, in the same shape',
+    content: jsonContent(ref('Error')),
+  },
+  '400': error(
+    'bad input; `details.field` names the offending field, and nothing changed; a request the gateway cannot ' +
+      'read (bad percent-encoding) is refused before any function with its own code',
+    ['ValidationError', 'BadRequest'],
+    undefined,
+    true,
+  ),
   '401': error('no token, a bad one, an expired one or a revoked one', [
     'Unauthorized',
     'TokenExpired',
