@@ -6,6 +6,7 @@ import addFormats from 'ajv-formats';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { type Answer, call, report, stack, uniqueHost } from './helpers';
+import { checkAnswer } from './openapi-check';
 
 type Json = Record<string, any>;
 
@@ -127,6 +128,18 @@ describe('GET /openapi.json', () => {
     conforms('/decisions/{id}', 'GET', await call('GET', `/decisions/${id}?host=${uniqueHost('none')}`));
     conforms('/decisions/{id}', 'GET', await call('GET', `/decisions/${randomUUID()}`));
     conforms('/schedule', 'POST', await call('POST', '/schedule', { body: { request_spec: {} } }));
+  });
+
+  it('checks every answer call() receives, and the check can fail', async () => {
+    const base = stack().baseUrl;
+    await expect(checkAnswer(base, 'GET', '/nodes/h1', 200, { host: 1 })).rejects.toThrow(
+      /does not match openapi.json/,
+    );
+    await expect(
+      checkAnswer(base, 'POST', '/schedule', 409, { error: { code: 'StaleReport', message: 'm', details: {} } }),
+    ).rejects.toThrow(/does not match/);
+    await expect(checkAnswer(base, 'GET', '/openapi.json', 404, {})).rejects.toThrow(/does not describe/);
+    await expect(checkAnswer(base, 'GET', '/no/such/route', 404, {})).resolves.toBeUndefined();
   });
 
   it("has a server URL that reaches the API from the document's own location", async () => {
