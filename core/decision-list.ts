@@ -6,8 +6,19 @@
  * not by time; a page may hold fewer than `limit` (even none) and still carry
  * `next`: the client goes on until a page has no `next`.
  */
+import { z } from 'zod';
 import { ValidationError } from './errors';
 import { UUID_PATTERN } from './schema';
+
+/** `GET /decisions` query: `since` (ISO 8601), `limit` (1–100, default 100), `next` (a previous page's). */
+export const DecisionListQuery = z.strictObject({
+  since: z
+    .string()
+    .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 time')
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(100),
+  next: z.string().max(200).optional(),
+});
 
 /** One listed decision. */
 export interface DecisionListing {

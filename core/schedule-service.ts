@@ -4,6 +4,7 @@
  * write is the arbiter; the in-memory fleet only has to be good enough to
  * choose well, and a lost race re-reads the hosts it lost on and tries again.
  */
+import { type HostVerdict, hostVerdict, type StoredDecision } from './decision-verdict';
 import { NotFoundError, QmError } from './errors';
 import { type Claim, claimedTotals } from './nodes';
 import type {
@@ -485,3 +486,7 @@ export const readDecision = async (decisions: DecisionStore, id: string): Promis
   if (d === undefined) throw new NotFoundError(`decision ${id}`);
   return d;
 };
+
+/** GET /decisions/{id}?host=: that one host's verdict; 404 when the decision or the host is not in it. */
+export const readHostVerdict = async (decisions: DecisionStore, id: string, host: string): Promise<HostVerdict> =>
+  hostVerdict(id, (await readDecision(decisions, id)) as StoredDecision, host);

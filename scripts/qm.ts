@@ -1,4 +1,9 @@
 /**
+ * `npx qm <command>` (CONTRACT.md "Operator CLI"): the fleet (`nodes`, `node`, `disable`,
+ * `enable`), scheduling (`schedule`, `why`) — in scripts/cli/, one file per group — and
+ * the commands below. Exit codes: 0 done, 1 the API refused, 2 usage error, 3 the API
+ * could not be reached (scripts/cli/api.ts).
+ *
  * `npx qm token node <host> [--ttl D]` / `npx qm token operator [--ttl D]`: print a
  * bearer token that expires after D (default 90d / 12h). The secret: QM_SECRET,
  * else the SSM parameter given by --ssm-parameter (a deployed stage), else the
@@ -15,6 +20,10 @@ import { type DeadLetter, SqsDeadLetters } from '../adapters/sqs/dead-letters';
 import { createLog } from '../agent/log';
 import { DEFAULT_TTL_S, nodeToken, operatorToken, parseDuration } from '../core/auth';
 import { HOST_PATTERN } from '../core/schema';
+import { DEFAULT_TOKEN_TTL_S, EXIT } from './cli/api';
+import { registerNodeCommands } from './cli/nodes';
+import { registerScheduleCommand } from './cli/schedule';
+import { registerWhyCommand } from './cli/why';
 
 /** qm's log lines: the agent's style (agent/log.ts), text on stderr. */
 const log = createLog();
@@ -36,6 +45,15 @@ const secretFrom = async (opts: { ssmParameter?: string; region?: string }): Pro
 };
 
 const program: Command = new Command('qm').description('Quartermaster operator tools');
+// Commander's own complaints (unknown option, missing argument, bad choice, no command) are usage errors: exit 2.
+program.exitOverride((e) =>
+  process.exit(e.exitCode === 0 ? 0 : e.code === 'commander.error' ? e.exitCode : EXIT.usage),
+);
+/** The default token of the API commands: an operator token for just this one command. */
+const mintOperator = async () => operatorToken(await secretFrom({}), { nowMs: Date.now(), ttlS: DEFAULT_TOKEN_TTL_S });
+registerNodeCommands(program, mintOperator);
+registerScheduleCommand(program, mintOperator);
+registerWhyCommand(program, mintOperator);
 const token = program
   .command('token')
   .description('print a bearer token')

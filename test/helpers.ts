@@ -1,6 +1,7 @@
 import { inject } from 'vitest';
 import { nodeToken } from '../core/auth';
 import type { Report } from '../core/nodes';
+import { checkAnswer } from './openapi-check';
 
 export const stack = () => inject('stack');
 
@@ -27,7 +28,10 @@ export const call = async <T = Record<string, unknown>>(
     body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
   });
   const text = await r.text();
-  return { status: r.status, body: (text ? JSON.parse(text) : {}) as T };
+  const body = (text ? JSON.parse(text) : {}) as T;
+  // Every answer a test sees must be one the API's own OpenAPI document describes (test/openapi-check.ts).
+  await checkAnswer(s.baseUrl, method, path, r.status, body);
+  return { status: r.status, body };
 };
 
 export const tokenFor = (host: string) => nodeToken(stack().secret, host, { nowMs: Date.now() });

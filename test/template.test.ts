@@ -134,6 +134,24 @@ describe('the packaged CloudFormation template', () => {
       .map((r) => r.Properties.HttpMethod);
     // GET: /nodes, /nodes/{host}, /dashboard, /decisions (qm trace export), /decisions/{id}.
     expect(methods.sort()).toEqual(['ANY', 'ANY', 'DELETE', 'GET', 'GET', 'GET', 'GET', 'GET', 'PATCH', 'POST', 'PUT']);
+    expect(methods.sort()).toEqual([
+      'ANY',
+      'ANY',
+      'DELETE',
+      'GET',
+      'GET',
+      'GET',
+      'GET',
+      'GET',
+      'GET',
+      'PATCH',
+      'POST',
+      'PUT',
+    ]);
+    const paths = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::ApiGateway::Resource')
+      .map((r) => r.Properties.PathPart);
+    expect(paths).toContain('openapi.json');
   });
 
   it('runs every function on a Lambda runtime that is not deprecated, with esbuild targeting it', () => {

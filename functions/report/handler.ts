@@ -13,6 +13,7 @@ import { parseJsonBody } from '../shared/body';
 import { decodeCursor, encodeCursor } from '../shared/cursor';
 import { httpHandler, logger, type Request } from '../shared/http';
 import { countReport, tagRequest } from '../shared/metrics';
+import { openApiDocument } from '../shared/openapi';
 
 // Cold start: config is validated once; a broken one fails here, loudly.
 const config = readConfig();
@@ -34,6 +35,13 @@ const hostParam = (req: Request): string => {
   if (!HOST_PATTERN.test(host)) throw new ValidationError('host', 'must be a hostname');
   tagRequest({ host });
   return host;
+};
+
+// Built on first request, once per stage: the servers entry is `/<stage>`, relative to the host that served it.
+const openApi = new Map<string, unknown>();
+const openApiFor = (stage: string) => {
+  if (!openApi.has(stage)) openApi.set(stage, openApiDocument(`/${stage}`));
+  return openApi.get(stage);
 };
 
 const body = (req: Request): unknown => parseJsonBody(req.event.body, req.event.isBase64Encoded, config.maxBodyBytes);
@@ -87,5 +95,10 @@ export const handler = httpHandler(
       run: async (req) => ({ status: 200, body: view(await softDeleteNode(store, hostParam(req), now)) }),
     },
     dashboardRoute,
+    {
+      key: 'GET /openapi.json',
+      public: true,
+      run: async (req) => ({ status: 200, body: openApiFor(req.event.requestContext?.stage ?? 'dev') }),
+    },
   ],
 );

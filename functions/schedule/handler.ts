@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import { readConfig } from '../../adapters/config';
 import { makeScheduleDeps } from '../../adapters/schedule-deps';
 import { readSchedulerOptions } from '../../adapters/scheduler-config';
 import { loadKeyring } from '../../adapters/secret';
-import { decodeDecisionCursor, encodeDecisionCursor, listingOf } from '../../core/decision-list';
+import { DecisionListQuery, decodeDecisionCursor, encodeDecisionCursor, listingOf } from '../../core/decision-list';
+import { DECISION_ID_PATTERN, DecisionQuerySchema } from '../../core/decision-verdict';
 import { ValidationError } from '../../core/errors';
-import { readDecision, scheduleRequest } from '../../core/schedule-service';
+import { readDecision, readHostVerdict, scheduleRequest } from '../../core/schedule-service';
 import { ScheduleRequestSchema } from '../../core/scheduler/request';
 import { parseWith } from '../../core/schema';
 import { parseJsonBody } from '../shared/body';
@@ -19,15 +19,6 @@ const config = readConfig();
 // not start without them; they are reread every few minutes, so a rotation needs no redeploy.
 const keys = await loadKeyring(config, (e) => logger.warn('token secret refresh failed', { error: e as Error }));
 const deps = makeScheduleDeps(config, readSchedulerOptions());
-const DecisionListQuery = z.strictObject({
-  since: z
-    .string()
-    .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 time')
-    .optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(100),
-  next: z.string().max(200).optional(),
-});
-const DECISION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The schedule function: CONTRACT.md "Scheduling". */
 export const handler = httpHandler(
@@ -66,8 +57,10 @@ export const handler = httpHandler(
       key: 'GET /decisions/{id}',
       run: async (req) => {
         const id = req.params.id ?? '';
-        if (!DECISION_ID.test(id)) throw new ValidationError('id', 'must be a decision id (a uuid)');
+        if (!DECISION_ID_PATTERN.test(id)) throw new ValidationError('id', 'must be a decision id (a uuid)');
         tagRequest({ decision_id: id });
+        const { host } = parseWith(DecisionQuerySchema, req.query, 'query');
+        if (host !== undefined) return { status: 200, body: await readHostVerdict(deps.decisions, id, host) };
         return { status: 200, body: await readDecision(deps.decisions, id) };
       },
     },

@@ -11,6 +11,7 @@ const handler = httpHandler(
   [
     { key: 'GET /nodes/{host}', run: async (req) => ({ status: 200, body: { host: req.params.host } }) },
     { key: 'PUT /nodes/{host}', nodeMay: true, run: async () => ({ status: 200, body: {} }) },
+    { key: 'GET /open', public: true, run: async (req) => ({ status: 200, body: { caller: req.principal.kind } }) },
     {
       key: 'GET /boom',
       run: async () => {
@@ -54,6 +55,18 @@ describe('the HTTP wrapper (pure: a handler called with API Gateway events)', ()
     expect((await call(event('PUT', '/nodes/{host}', 'other', nodeToken(SECRET, 'h', at)))).status).toBe(403);
     expect((await call(event('GET', '/nodes/{host}', 'h', nodeToken(SECRET, 'h', at)))).status).toBe(403);
     expect((await call(event('PUT', '/nodes/{host}', 'h', nodeToken(SECRET, 'h', at)))).status).toBe(200);
+  });
+
+  it('serves a public route with no token, or any token, as an anonymous caller', async () => {
+    expect(await call(event('GET', '/open', undefined))).toEqual({ status: 200, body: { caller: 'anonymous' } });
+    expect(await call(event('GET', '/open', undefined, 'qmo.garbage.x'))).toEqual({
+      status: 200,
+      body: { caller: 'anonymous' },
+    });
+    expect(await call(event('GET', '/open', undefined, nodeToken(SECRET, 'h', at)))).toEqual({
+      status: 200,
+      body: { caller: 'anonymous' },
+    });
   });
 
   it('answers 401 TokenExpired to an expired token and 401 Unauthorized to a non-canonical one', async () => {

@@ -15,11 +15,13 @@ export { logger };
  */
 const PATH_PARAMETERS_DECODED = process.env.IS_OFFLINE === 'true';
 
+/** Who called: the token's principal, or nobody on a `public` route. */
+export type Caller = Principal | { kind: 'anonymous' };
+
 /** A route's view of the request once authenticated. */
 export interface Request {
   event: APIGatewayProxyEvent;
-  /** Undefined on a public route (no token is read). */
-  principal: Principal | undefined;
+  principal: Caller;
   params: Record<string, string>;
   query: Record<string, string>;
 }
@@ -96,7 +98,9 @@ export const httpHandler = (keys: () => Keyring | Promise<Keyring>, routes: Rout
     const route = byKey.get(`${event.httpMethod} ${event.resource}`);
     // Unknown paths reach the catch-all routes (serverless.yml `{proxy+}`, `/`): 404 before any token check.
     if (!route) throw new RouteNotFoundError(event.httpMethod, event.path);
-    const principal = route.public ? undefined : authenticate(await keys(), bearer(event.headers), now());
+    const principal: Caller = route.public
+      ? { kind: 'anonymous' }
+      : authenticate(await keys(), bearer(event.headers), now());
     const params = Object.fromEntries(
       Object.entries(event.pathParameters ?? {}).map(([k, v]) => {
         try {
