@@ -1,4 +1,8 @@
 /**
+ * Over 350 lines on purpose: one benchmark made of many small measurements of
+ * one kind (the same drive/tally loop over each mix and its raw baselines);
+ * splitting it would scatter one table's rows across files.
+ *
  * Notifications applied per second through the notify handler's code path
  * (parseNotification + DynamoEventStore.apply: one TransactWriteItems of the
  * idempotency record and the node update) against DynamoDB Local, with 8
