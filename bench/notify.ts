@@ -24,6 +24,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../adapters/dynamodb/client';
 import { DynamoEventStore } from '../adapters/dynamodb/event-store';
+import { notification } from '../agent/notifications';
 import { parseNotification } from '../core/events';
 import { type Stack, startStack } from '../scripts/lib/stack';
 import { seed } from './e2e';
@@ -81,15 +82,9 @@ const NODES = 1000;
 const hostName = (i: number) => `bench-${String(i).padStart(6, '0')}`;
 const ACTIONS = ['reboot', 'power_off', 'resize', 'snapshot', 'rebuild'];
 
+/** A fresh notification from `host`, built as the agent builds it. */
 const body = (host: string, event_type: string, payload: Record<string, unknown>) =>
-  JSON.stringify({
-    message_id: randomUUID(),
-    event_type,
-    publisher_id: `compute.${host}`,
-    timestamp: new Date().toISOString(),
-    priority: 'INFO',
-    payload,
-  });
+  JSON.stringify(notification(host, event_type, payload, new Date(), randomUUID));
 
 /**
  * Fresh messages, per worker, in rounds of four: a create.end of a new uuid

@@ -1,3 +1,8 @@
+/**
+ * Reads and writes of many items at once, each with DynamoDB's continuation
+ * handled in one place: the pages of a Query or Scan, and the unprocessed part
+ * of a BatchGetItem or BatchWriteItem.
+ */
 import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /** DynamoDB's limit of puts in one BatchWriteItem. */
@@ -46,4 +51,21 @@ export const batchPutAll = async (
       batch = out.UnprocessedItems?.[table] as Record<string, unknown>[] | undefined;
     }
   }
+};
+
+/** One page of a Query or Scan, as the document client answers it. */
+type Page = { Items?: Record<string, unknown>[]; LastEvaluatedKey?: Record<string, unknown> };
+
+/** Every item of a paged Query or Scan: `page(start)` reads the page from `start` (undefined: the first). */
+export const allPages = async (
+  page: (start: Record<string, unknown> | undefined) => Promise<Page>,
+): Promise<Record<string, unknown>[]> => {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await page(start);
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
 };

@@ -1,5 +1,6 @@
 import type { HostClaim, PointerWrite } from '../../core/ports';
 import { pointerItem } from './decision-store';
+import { updateExpression } from './update-expression';
 
 /**
  * The writes a claim is made of, built but not sent (fleet-store.ts sends them, alone or in one
@@ -89,7 +90,11 @@ export const claimUpdate = (table: string, c: HostClaim, nowMs: number): Update 
   return {
     TableName: table,
     Key: { host: c.host },
-    UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''} ADD #cv :addv, #cm :addm, #cd :addd, #ver :one`,
+    UpdateExpression: updateExpression({
+      set: sets,
+      remove: removes,
+      add: ['#cv :addv', '#cm :addm', '#cd :addd', '#ver :one'],
+    }),
     ConditionExpression: conditions.join(' AND '),
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,

@@ -18,7 +18,7 @@ import type {
   PointerWrite,
   StoredNode,
 } from '../../core/ports';
-import { batchGetAll, batchPutAll } from './batch';
+import { allPages, batchGetAll, batchPutAll } from './batch';
 import { claimUpdate, type Put, pointerPuts, type Update } from './claim-write';
 import { decisionItem, pointerItem, pointerKey, refOf } from './decision-store';
 import { leaveGroup } from './group-membership';
@@ -45,11 +45,9 @@ export class DynamoFleetStore implements FleetStore {
 
   async scan(): Promise<StoredNode[]> {
     const segments = await Promise.all(
-      Array.from({ length: SCAN_SEGMENTS }, async (_, segment) => {
-        const nodes: StoredNode[] = [];
-        let start: Record<string, unknown> | undefined;
-        do {
-          const out = await this.db.send(
+      Array.from({ length: SCAN_SEGMENTS }, (_, segment) =>
+        allPages((start) =>
+          this.db.send(
             new ScanCommand({
               TableName: this.table,
               Segment: segment,
@@ -57,21 +55,16 @@ export class DynamoFleetStore implements FleetStore {
               ExclusiveStartKey: start,
               ConsistentRead: true,
             }),
-          );
-          for (const item of out.Items ?? []) if (isNodeItem(item)) nodes.push(fromItem(item));
-          start = out.LastEvaluatedKey;
-        } while (start);
-        return nodes;
-      }),
+          ),
+        ),
+      ),
     );
-    return segments.flat();
+    return segments.flat().filter(isNodeItem).map(fromItem);
   }
 
   async changedSince(sinceMs: number): Promise<StoredNode[]> {
-    const nodes: StoredNode[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
+    const items = await allPages((start) =>
+      this.db.send(
         new QueryCommand({
           TableName: this.table,
           IndexName: BY_CHANGE,
@@ -80,11 +73,9 @@ export class DynamoFleetStore implements FleetStore {
           ExpressionAttributeValues: { ':shard': SHARD, ':since': sinceMs },
           ExclusiveStartKey: start,
         }),
-      );
-      for (const item of out.Items ?? []) nodes.push(fromItem(item));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return nodes;
+      ),
+    );
+    return items.map(fromItem);
   }
 
   async get(host: string): Promise<StoredNode | undefined> {

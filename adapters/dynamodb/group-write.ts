@@ -2,6 +2,7 @@ import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { GroupClaim, GroupState } from '../../core/ports';
 import type { Update } from './claim-write';
 import { groupHostAttr, groupKey, HOST_ATTR_PREFIX } from './group-membership';
+import { updateExpression } from './update-expression';
 
 /**
  * A server group's item as the scheduler reads it and as a claim writes it (the leave of one member,
@@ -85,7 +86,7 @@ export const groupUpdate = (table: string, g: GroupClaim, nowMs: number): Update
   return {
     TableName: table,
     Key: { host: groupKey(g.group) },
-    UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''} ADD ${adds.join(', ')}`,
+    UpdateExpression: updateExpression({ set: sets, remove: removes, add: adds }),
     ConditionExpression: conditions.join(' AND '),
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
