@@ -191,19 +191,23 @@ const interleaved = async (
   return runs.map((_, i) => n[i]! / elapsed[i]!);
 };
 
+/**
+ * Worker `w`'s write to a node item of its own, conditioned on the version `v` it
+ * wrote last (`attr`: one attribute per raw measurement, so they do not mix).
+ */
+const versionedUpdate = (stack: Stack, w: number, attr: string, v: number) => ({
+  TableName: stack.nodesTable,
+  Key: { host: hostName(NODES - 1 - w) },
+  UpdateExpression: `SET changed_at = :now, ${attr} = :next`,
+  ConditionExpression: `attribute_not_exists(${attr}) OR ${attr} = :v`,
+  ExpressionAttributeValues: { ':now': Date.now(), ':v': v, ':next': v + 1 },
+});
+
 /** One conditional UpdateItem of a node item of the worker's own (the raw rate of the issue). */
 const rawUpdate = (stack: Stack, db: DynamoDBDocumentClient) => {
   const v = Array.from({ length: WORKERS }, () => 0);
   return async (w: number) => {
-    await db.send(
-      new UpdateCommand({
-        TableName: stack.nodesTable,
-        Key: { host: hostName(NODES - 1 - w) },
-        UpdateExpression: 'SET changed_at = :now, bench_v = :next',
-        ConditionExpression: 'attribute_not_exists(bench_v) OR bench_v = :v',
-        ExpressionAttributeValues: { ':now': Date.now(), ':v': v[w], ':next': (v[w] ?? 0) + 1 },
-      }),
-    );
+    await db.send(new UpdateCommand(versionedUpdate(stack, w, 'bench_v', v[w] ?? 0)));
     v[w] = (v[w] ?? 0) + 1;
   };
 };
@@ -222,15 +226,7 @@ const rawTransact = (stack: Stack, db: DynamoDBDocumentClient) => {
               ConditionExpression: 'attribute_not_exists(id)',
             },
           },
-          {
-            Update: {
-              TableName: stack.nodesTable,
-              Key: { host: hostName(NODES - 1 - w) },
-              UpdateExpression: 'SET changed_at = :now, bench_tv = :next',
-              ConditionExpression: 'attribute_not_exists(bench_tv) OR bench_tv = :v',
-              ExpressionAttributeValues: { ':now': Date.now(), ':v': v[w], ':next': (v[w] ?? 0) + 1 },
-            },
-          },
+          { Update: versionedUpdate(stack, w, 'bench_tv', v[w] ?? 0) },
         ],
       }),
     );

@@ -7,6 +7,14 @@ import { fmtAge, fmtGb, fmtMb, fmtPercent } from './format';
 import { fill, hostState, hostUsage, type NodeView, type Usage } from './model';
 import { bar, n0, partsOf, table, type Unit, updateBar, uuidCell, vcpuUnit } from './widgets';
 
+/** An instance's uuid and its size (vCPU, RAM, disk) as table cells; a missing figure reads 0. */
+const sizedCells = (uuid: unknown, e: Readonly<Record<string, unknown>>): Child[] => [
+  uuidCell(uuid),
+  n0(e.vcpus),
+  fmtMb(Number(e.memory_mb ?? 0)),
+  fmtGb(Number(e.disk_gb ?? 0)),
+];
+
 /** What the view shows now (the node as JSON), so a poll with the same figures touches nothing. */
 let hostSig = '';
 
@@ -66,13 +74,7 @@ export const renderHost = (host: string, n: NodeView | undefined): void => {
   ];
   if (n.disabled) facts.splice(1, 0, ['Disabled because', String(n.disabled_reason ?? '(no reason given)')]);
   const ledger = (list: NodeView['announced']) =>
-    (list ?? []).map((e) => [
-      uuidCell(e.instance_uuid),
-      n0(e.vcpus),
-      fmtMb(Number(e.memory_mb ?? 0)),
-      fmtGb(Number(e.disk_gb ?? 0)),
-      String(e.at ?? ''),
-    ]);
+    (list ?? []).map((e) => [...sizedCells(e.instance_uuid, e), String(e.at ?? '')]);
   replaceChildren(
     box,
     h(
@@ -98,10 +100,7 @@ export const renderHost = (host: string, n: NodeView | undefined): void => {
         table(
           ['Instance', 'vCPU', 'RAM', 'Disk', 'Claimed', 'Expires / confirmed'],
           (n.claims ?? []).map((c) => [
-            uuidCell(c.instance_uuid),
-            n0(c.vcpus),
-            fmtMb(Number(c.memory_mb ?? 0)),
-            fmtGb(Number(c.disk_gb ?? 0)),
+            ...sizedCells(c.instance_uuid, c),
             String(c.claimed_at ?? ''),
             c.confirmed_at ? `confirmed ${String(c.confirmed_at)}` : String(c.expires_at ?? ''),
           ]),
@@ -115,12 +114,7 @@ export const renderHost = (host: string, n: NodeView | undefined): void => {
         h('h2', {}, `Instances (${(n.instances ?? []).length})`),
         table(
           ['Instance', 'vCPU', 'RAM', 'Disk'],
-          (n.instances ?? []).map((i) => [
-            uuidCell(i.uuid),
-            n0(i.vcpus),
-            fmtMb(Number(i.memory_mb ?? 0)),
-            fmtGb(Number(i.disk_gb ?? 0)),
-          ]),
+          (n.instances ?? []).map((i) => sizedCells(i.uuid, i)),
           'The last report listed no instances.',
           [1, 2, 3],
         ),
@@ -133,10 +127,7 @@ export const renderHost = (host: string, n: NodeView | undefined): void => {
           ['Kind', 'Instance', 'vCPU', 'RAM', 'Disk', 'Since', 'Detail'],
           (n.drift ?? []).map((d) => [
             h('span', { class: 'drift-badge' }, String(d.kind ?? '')),
-            uuidCell(d.instance_uuid),
-            n0(d.vcpus),
-            fmtMb(Number(d.memory_mb ?? 0)),
-            fmtGb(Number(d.disk_gb ?? 0)),
+            ...sizedCells(d.instance_uuid, d),
             String(d.since ?? ''),
             String(d.detail ?? ''),
           ]),
