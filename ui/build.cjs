@@ -2,7 +2,7 @@
 // inline script, ui/dashboard.css inline, into ui/dashboard.html. Nothing is fetched at run time (no CDN).
 // CommonJS because serverless-esbuild `require`s its plugins file (serverless.yml custom.esbuild.plugins).
 const { createHash } = require('node:crypto');
-const { readFileSync } = require('node:fs');
+const { readdirSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const esbuild = require('esbuild');
 
@@ -52,7 +52,12 @@ const dashboardPagePlugin = {
     build.onLoad({ filter: /.*/, namespace: 'qm-dashboard' }, () => ({
       contents: JSON.stringify(buildDashboardPage()),
       loader: 'json',
-      watchFiles: ['main.ts', 'dashboard.css', 'dashboard.html'].map((f) => join(__dirname, f)),
+      // Every module of the page (main.ts imports the views), the style and the template.
+      watchFiles: readdirSync(__dirname)
+        .filter(
+          (f) => (f.endsWith('.ts') && !f.endsWith('.test.ts')) || f === 'dashboard.css' || f === 'dashboard.html',
+        )
+        .map((f) => join(__dirname, f)),
     }));
   },
 };

@@ -7,6 +7,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { NodeEvent } from '../../core/events';
 import { changeFor, type Fact, type LedgerChange, type Move, type Operand, type Path } from '../../core/ledger/change';
 import { factsAfter, factsOf, likelyFacts, type NodeFacts } from '../../core/ledger/steps';
+import { updateExpression } from './update-expression';
 
 export type EventOutcome = 'applied' | 'duplicate' | 'unknown_host';
 
@@ -175,5 +176,5 @@ const update = (x: Expr, c: LedgerChange, nowMs: number): string | undefined => 
   const one = x.value(1);
   if (c.remeasured) sets.push(`${x.path(['baseline'])} = ${ver} + ${one}`);
   sets.push(`${x.path(['changed_at'])} = ${x.value(nowMs)}`, `${ver} = ${ver} + ${one}`);
-  return `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`;
+  return updateExpression({ set: sets, remove: removes });
 };
