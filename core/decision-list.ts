@@ -53,6 +53,8 @@ export const decodeDecisionCursor = (next: string): string => {
   if (!/^[A-Za-z0-9_-]+$/.test(next)) throw bad();
   const text = Buffer.from(next, 'base64url').toString('utf8');
   const id = text.slice(PREFIX.length);
-  if (!text.startsWith(PREFIX) || !UUID_PATTERN.test(id) || encodeDecisionCursor(id) !== next) throw bad();
+  // A page may end on any item of the decisions table, an instance pointer (`instance#<uuid>`, rule 6) included.
+  const key = id.startsWith('instance#') ? id.slice('instance#'.length) : id;
+  if (!text.startsWith(PREFIX) || !UUID_PATTERN.test(key) || encodeDecisionCursor(id) !== next) throw bad();
   return id;
 };
