@@ -4,6 +4,7 @@
  * 100 GB QEMU host and a 1 vCPU / 512 MB / 1 GB flavor.
  */
 
+import { seededRandom } from '../simulate/rng';
 import { supportedInstancesFor } from './canonical';
 import { signatureOf } from './instance-signature';
 import { weightMultiplierOverrides } from './node-overrides';
@@ -114,14 +115,5 @@ export const check = (
   return { pass: false, reason: reasonOf(rejection), rejection };
 };
 
-/** mulberry32: a small seeded PRNG in [0, 1). */
-export const seededRng = (seed: number): (() => number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
+/** A seeded PRNG in [0, 1): the simulator's mulberry32. */
+export const seededRng = seededRandom;
