@@ -190,5 +190,10 @@ export const schedulerCoreTable = (rows: readonly SchedulerCoreBenchRow[]): stri
   ].join('\n');
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  console.log(schedulerCoreTable(benchSchedulerCore()));
+  // Fleet sizes from the command line (`npx tsx bench/scheduler-core.ts 1000 10000`), else all three.
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((x) => Number.isInteger(x) && x > 0);
+  console.log(schedulerCoreTable(sizes.length > 0 ? benchSchedulerCore(sizes) : benchSchedulerCore()));
 }

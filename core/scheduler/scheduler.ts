@@ -18,9 +18,10 @@ import { PLACEMENT_FILTERS } from './filters/index';
 import type { ResolvedOptions } from './options';
 import { type RankedHost, topByWeight, Weights } from './rank';
 import { PRE_FILTERS } from './reasons';
+import { PRE_DELETED, PRE_IGNORED, PRE_NOT_FORCED, RejectionLog } from './rejections';
 import { selectHost } from './select';
 import { type HostRejection, noValidHostError, summarize } from './summary';
-import type { AnyFilter, HostState, PassContext, RequestSpec } from './types';
+import type { HostState, PassContext, RequestSpec } from './types';
 
 export { type ClaimAmounts, claimAmounts } from './consume';
 export type { RankedHost, WeigherContribution } from './rank';
@@ -48,8 +49,12 @@ export interface Decision {
   hosts_considered: number;
   /** In request order; shorter than num_instances when not placed. */
   picks: SchedulePick[];
-  /** Each rejected host once, with its first rejection (filter, code, figures), in fleet order; hosts absent survived. */
-  rejections: HostRejection[];
+  /**
+   * Each rejected host once, with its first rejection (filter, code, figures), in fleet order; hosts
+   * absent survived. Built on first read (rejections.ts), memoized, and serialized by JSON.stringify
+   * like any field; it reads the hosts as they were given, which the scheduler never mutates.
+   */
+  readonly rejections: HostRejection[];
   /** Filter → hosts it rejected (each host once). Sums with the survivors to hosts_considered. */
   filter_counts: Record<string, number>;
   /** The first instance's candidates, best first, each with its weigher breakdown. */
@@ -65,9 +70,12 @@ export interface Decision {
 export interface ScheduleOptions {
   /** How many of the first instance's candidates get a weigher breakdown in `ranking` (default: all). */
   rankingLimit?: number;
+  /**
+   * Explain every rejection as soon as its pass ends instead of on first read (the same data; the
+   * reference scheduler.property.test.ts checks the lazy rejections against).
+   */
+  eagerRejections?: boolean;
 }
-
-const NO_FIGURES = Object.freeze({});
 
 /**
  * Nova's host manager steps before the filters, on host names
@@ -75,27 +83,21 @@ const NO_FIGURES = Object.freeze({});
  * a candidate (ComputeFilter's, even when the filters are skipped).
  */
 const preFilter = (ignore: ReadonlySet<string>, force: ReadonlySet<string>) => {
-  // Empty name sets cost nothing per host.
-  return (h: HostState): PreRejection | undefined => {
-    if (h.deleted) return DELETED;
-    if (ignore.size > 0 && ignore.has(h.host.toLowerCase())) return IGNORED;
-    if (force.size > 0 && !force.has(h.host.toLowerCase())) return NOT_FORCED;
-    return undefined;
+  // Empty name sets cost nothing per host. 0: passes; else the step of rejections.ts.
+  return (h: HostState): number => {
+    if (h.deleted) return PRE_DELETED;
+    if (ignore.size > 0 && ignore.has(h.host.toLowerCase())) return PRE_IGNORED;
+    if (force.size > 0 && !force.has(h.host.toLowerCase())) return PRE_NOT_FORCED;
+    return 0;
   };
 };
-
-/** A pre-filter's rejection: a code of reasons.ts's PRE_FILTERS, or ComputeFilter's `deleted`. */
-type PreRejection = Readonly<{ filter: string; code: string }>;
-const DELETED: PreRejection = { filter: ComputeFilter.name, code: 'deleted' };
-const IGNORED: PreRejection = { filter: 'ignore_hosts', code: 'ignored' };
-const NOT_FORCED: PreRejection = { filter: 'force_hosts', code: 'not_forced' };
 
 /**
  * Filter → hosts it rejected, largest count first, ties in the order the steps
  * ran: the pre-filters (ComputeFilter first when it only counts deleted
  * nodes), then the chain. ComputeFilter counts deleted nodes and its own rejections.
  */
-const orderCounts = (chain: FilterChain, chainCounts: readonly number[], pre: ReadonlyMap<string, number>) => {
+const orderCounts = (chain: FilterChain, chainCounts: ArrayLike<number>, pre: ReadonlyMap<string, number>) => {
   const names = chain.filters.map((f) => f.name);
   const order = [
     ...(names.includes(ComputeFilter.name) ? [] : [ComputeFilter.name]),
@@ -107,15 +109,6 @@ const orderCounts = (chain: FilterChain, chainCounts: readonly number[], pre: Re
     if (chainCounts[f]) counts.set(name, (counts.get(name) ?? 0) + (chainCounts[f] as number));
   });
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || order.indexOf(a[0]) - order.indexOf(b[0]));
-};
-
-/** Puts the rejections back in fleet order (`at`: each one's fleet position, in the same order). */
-const sortByPosition = (rejections: HostRejection[], at: number[]): void => {
-  const order = Array.from(at.keys()).sort((a, b) => (at[a] as number) - (at[b] as number));
-  const copy = rejections.slice();
-  order.forEach((o, r) => {
-    rejections[r] = copy[o] as HostRejection;
-  });
 };
 
 /**
@@ -145,24 +138,10 @@ export const schedule = (
   const weights = new Weights(opts.resolved.weighers, opts, n);
   const total = weights.total;
 
-  // Each rejected host's first rejection, as found: pass 0 in fleet order, later passes after it
-  // (put back in fleet order at the end, by `at`). Counted per filter as they come.
-  const rejections: HostRejection[] = [];
-  const at: number[] = [];
-  const chainCounts = new Array<number>(nf).fill(0);
-  const preCounts = new Map<string, number>();
-  const reject = (i: number, h: HostState, f: number, pass: PassContext): void => {
-    const filter = chain.filters[f] as AnyFilter;
-    const { code, figures } = filter.explain(h, chain.states[f], pass);
-    rejections.push({ host: h.host, filter: filter.name, code, figures, instance_index: pass.index });
-    at.push(i);
-    chainCounts[f] = (chainCounts[f] as number) + 1;
-  };
-  const rejectBefore = (i: number, h: HostState, r: PreRejection): void => {
-    rejections.push({ host: h.host, filter: r.filter, code: r.code, figures: NO_FIGURES, instance_index: 0 });
-    at.push(i);
-    preCounts.set(r.filter, (preCounts.get(r.filter) ?? 0) + 1);
-  };
+  // Each rejected host's first step to reject it, by fleet position; explained on first read.
+  const log = new RejectionLog(n, chain, spec.num_instances);
+  const eager = options.eagerRejections === true;
+  const contexts: PassContext[] = [];
 
   // Hosts consumed from are copied on their first pick; the caller's stay as they are.
   const clones = new Map<number, HostState>();
@@ -174,9 +153,8 @@ export const schedule = (
   if (!(spec.num_instances > 0)) {
     // No pass to run: the pre-filters alone.
     for (let i = 0; i < n; i++) {
-      const h = hosts[i] as HostState;
-      const r = pre(h);
-      if (r) rejectBefore(i, h, r);
+      const r = pre(hosts[i] as HostState);
+      if (r !== 0) log.pre(i, r);
       else m++;
     }
   }
@@ -188,6 +166,8 @@ export const schedule = (
 
   for (let k = 0; k < spec.num_instances; k++) {
     const pass: PassContext = { index: k, instanceUuid: (spec.instance_uuids[k] ?? '').toLowerCase() };
+    contexts.push(pass);
+    log.startPass(k);
     // Filter. Consumption only ever shrinks what a host offers, so a host rejected for one
     // instance is never reconsidered for the next. A survivor is weighed as it passes.
     weights.startPass(k === 0 ? n : m);
@@ -198,15 +178,15 @@ export const schedule = (
       for (let i = 0; i < n; i++) {
         const h = hosts[i] as HostState;
         const r = pre(h);
-        if (r) {
-          rejectBefore(i, h, r);
+        if (r !== 0) {
+          log.pre(i, r);
           continue;
         }
         const f = nf === 0 ? 0 : firstReject(h, chain, pass);
         if (f === nf) {
           weights.weigh(h, spec, s);
           survivors[s++] = i;
-        } else reject(i, h, f, pass);
+        } else log.reject(i, f, k);
       }
     } else {
       for (let c = 0; c < m; c++) {
@@ -216,10 +196,14 @@ export const schedule = (
         if (f === nf) {
           weights.weigh(h, spec, s);
           survivors[s++] = i;
-        } else reject(i, h, f, pass);
+        } else log.reject(i, f, k);
       }
     }
     passes.push({ instance_uuid: spec.instance_uuids[k] ?? '', candidates: s, host: null });
+    // The pick below changes filter states (notePick) only when another pass follows; explain this
+    // pass's rejections before it does. A one-instance request never settles: its rejections wait.
+    const more = s > 0 && k + 1 < spec.num_instances;
+    if (eager || more) log.settle(k, hostAt, pass);
     if (s === 0) {
       failed = { instance_index: k, instance_uuid: spec.instance_uuids[k] ?? '' };
       m = 0;
@@ -246,7 +230,9 @@ export const schedule = (
       clones.set(i, picked);
     }
     consume(picked, spec, pass.instanceUuid);
-    notePick(chain, picked);
+    // Only a next pass reads what notePick tells the filters (always in eager mode, so the lazy
+    // rejections are tested against states a last pick did change).
+    if (more || eager) notePick(chain, picked);
     picks.push({
       instance_uuid: spec.instance_uuids[k] ?? '',
       host: picked.host,
@@ -258,14 +244,17 @@ export const schedule = (
     m = s;
   }
 
-  if (passes.length > 1) sortByPosition(rejections, at);
-  const ordered = orderCounts(chain, chainCounts, preCounts);
+  const ordered = orderCounts(chain, log.chainCounts, log.preCountsByName());
   const placed = failed === undefined;
+  let rejections: HostRejection[] | undefined = eager ? log.list(hostAt, contexts) : undefined;
   return {
     placed,
     hosts_considered: n,
     picks,
-    rejections,
+    get rejections(): HostRejection[] {
+      rejections ??= log.list(hostAt, contexts);
+      return rejections;
+    },
     filter_counts: Object.fromEntries(ordered),
     ranking,
     passes,
