@@ -45,7 +45,7 @@ const NO_FIGURES = Object.freeze({});
 export class RejectionLog {
   /** 0: not rejected (yet); PRE_…; CHAIN + f. */
   private readonly step: Int32Array;
-  /** The pass of each chain rejection; absent for a one-pass request (all 0). */
+  /** The pass of each chain rejection; absent when nothing settles (a one-pass request: all 0). */
   private readonly passOf: Int32Array | undefined;
   /** Chain rejections in the order found, so `settle` walks only its pass's. */
   private readonly order: Int32Array | undefined;
@@ -59,14 +59,15 @@ export class RejectionLog {
   /** Hosts rejected by each pre-filter step, by `PRE_…` number. */
   readonly preCounts = new Int32Array(CHAIN);
 
+  /** `settles`: whether `settle` will be called (more than one pass, or eager rejections). */
   constructor(
     n: number,
     private readonly chain: FilterChain,
-    numPasses: number,
+    settles: boolean,
   ) {
     this.step = new Int32Array(n);
     this.chainCounts = new Int32Array(chain.filters.length);
-    if (numPasses > 1) {
+    if (settles) {
       this.passOf = new Int32Array(n);
       this.order = new Int32Array(n);
     }

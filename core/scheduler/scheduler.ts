@@ -139,8 +139,8 @@ export const schedule = (
   const total = weights.total;
 
   // Each rejected host's first step to reject it, by fleet position; explained on first read.
-  const log = new RejectionLog(n, chain, spec.num_instances);
   const eager = options.eagerRejections === true;
+  const log = new RejectionLog(n, chain, eager || spec.num_instances > 1);
   const contexts: PassContext[] = [];
 
   // Hosts consumed from are copied on their first pick; the caller's stay as they are.
