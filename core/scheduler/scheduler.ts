@@ -146,9 +146,9 @@ export const schedule = (
   // Hosts consumed from are copied on their first pick; the caller's stay as they are.
   const clones = new Map<number, HostState>();
   const hostAt = (i: number): HostState => clones.get(i) ?? (hosts[i] as HostState);
-  // Survivors of this pass and the candidates of the next, as fleet positions.
+  // Survivors of this pass, as fleet positions: the next pass's candidates, filtered in place
+  // (the c-th candidate is read before anything is written at s ≤ c).
   const survivors = new Int32Array(n);
-  const candidates = new Int32Array(n);
   let m = 0;
   if (!(spec.num_instances > 0)) {
     // No pass to run: the pre-filters alone.
@@ -190,7 +190,7 @@ export const schedule = (
       }
     } else {
       for (let c = 0; c < m; c++) {
-        const i = candidates[c] as number;
+        const i = survivors[c] as number;
         const h = hostAt(i);
         const f = nf === 0 ? 0 : firstReject(h, chain, pass);
         if (f === nf) {
@@ -240,7 +240,6 @@ export const schedule = (
     });
     (passes[k] as SchedulePass).host = picked.host;
 
-    candidates.set(survivors.subarray(0, s));
     m = s;
   }
 
