@@ -115,22 +115,6 @@ export class Weights {
     this.overrides[j] = h.weight_multipliers;
   }
 
-  /** Survivor `j`'s multiplier for weigher `wi` (weightMultiplier: the node's override, else the option). */
-  private multiplier(j: number, wi: number): number {
-    const key = (this.weighers[wi] as Weigher).multiplierKey;
-    return multiplierOf(this.overrides[j] as HostState['weight_multipliers'], key, this.globals[wi] as number);
-  }
-
-  /** Survivor `j`'s normalized value for weigher `wi`, after `sum`. */
-  private normalized(j: number, wi: number): number {
-    const w = this.weighers[wi] as Weigher;
-    let v = this.raws[wi * this.stride + j] as number;
-    if (w.minval !== undefined && v < w.minval) v = w.minval;
-    if (w.maxval !== undefined && v > w.maxval) v = w.maxval;
-    const range = this.range[wi] as number;
-    return range === 0 ? 0 : (v - (this.min[wi] as number)) / range;
-  }
-
   /**
    * Sums the `s` survivors' weights into `total`: Σ multiplier × normalized,
    * normalized as Nova's `normalize` (weighers/normalize.ts). A lone host is
@@ -150,7 +134,7 @@ export class Weights {
       this.min[wi] = min;
       this.range[wi] = range;
       if (range === 0) continue;
-      // `normalized` and `multiplier` below, unrolled: this loop runs for every survivor and weigher.
+      // `parts`' normalized value and multiplier, unrolled: this loop runs for every survivor and weigher.
       const global = this.globals[wi] as number;
       for (let j = 0; j < s; j++) {
         let v = raws[col + j] as number;
@@ -163,20 +147,28 @@ export class Weights {
     }
   }
 
-  /** Survivor `j`'s breakdown, after `sum`. */
+  /**
+   * Survivor `j`'s breakdown, after `sum`: per weigher the raw value, the value clamped and
+   * normalized against this pass's range, and the multiplier (the node's override, else the option).
+   * One plain loop: a full ranking asks it of every survivor.
+   */
   parts(j: number): WeigherContribution[] {
-    return this.weighers.map((w, wi) => {
-      const normalized = this.normalized(j, wi) + 0;
-      const multiplier = this.multiplier(j, wi);
+    const { weighers, raws, stride, globals } = this;
+    const overrides = this.overrides[j] as HostState['weight_multipliers'];
+    const out: WeigherContribution[] = [];
+    for (let wi = 0; wi < weighers.length; wi++) {
+      const w = weighers[wi] as Weigher;
+      const raw = raws[wi * stride + j] as number;
+      let v = raw;
+      if (w.minval !== undefined && v < w.minval) v = w.minval;
+      if (w.maxval !== undefined && v > w.maxval) v = w.maxval;
+      const range = this.range[wi] as number;
       // `+ 0` turns −0 (a negative multiplier times 0) into 0.
-      return {
-        weigher: w.name,
-        raw: this.raws[wi * this.stride + j] as number,
-        normalized,
-        multiplier,
-        contribution: multiplier * normalized + 0,
-      };
-    });
+      const normalized = (range === 0 ? 0 : (v - (this.min[wi] as number)) / range) + 0;
+      const multiplier = multiplierOf(overrides, w.multiplierKey, globals[wi] as number);
+      out.push({ weigher: w.name, raw, normalized, multiplier, contribution: multiplier * normalized + 0 });
+    }
+    return out;
   }
 }
 

@@ -161,7 +161,7 @@ export const schedule = (
 
   const picks: SchedulePick[] = [];
   const passes: SchedulePass[] = [];
-  let ranking: RankedHost[] = [];
+  const ranking: RankedHost[] = [];
   let failed: Decision['failed'];
 
   for (let k = 0; k < spec.num_instances; k++) {
@@ -214,11 +214,14 @@ export const schedule = (
     weights.sum(s);
     if (k === 0 && rankingLimit > 0) {
       const top = topByWeight(total, s, rankingLimit);
-      ranking = Array.from(top, (j) => ({
-        host: hostAt(survivors[j] as number).host,
-        weight: (total[j] as number) + 0,
-        weighers: weights.parts(j),
-      }));
+      for (let r = 0; r < top.length; r++) {
+        const j = top[r] as number;
+        ranking.push({
+          host: hostAt(survivors[j] as number).host,
+          weight: (total[j] as number) + 0,
+          weighers: weights.parts(j),
+        });
+      }
     }
 
     // Select, then consume from a copy of the pick.
