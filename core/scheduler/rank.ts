@@ -78,6 +78,12 @@ export class Weights {
   /** Per weigher, the normalization of the last `sum`: value → (clamped value − min) / range (range 0: 0). */
   private readonly min: Float64Array;
   private readonly range: Float64Array;
+  /**
+   * Per weigher, the clamp bounds: minval and maxval, or ∓Infinity where unset (a bound that never
+   * clamps, NaN included, so the hot loops compare numbers only, never `undefined`).
+   */
+  private readonly floor: Float64Array;
+  private readonly ceil: Float64Array;
   /** The weight of each survivor of the current pass. */
   readonly total: Float64Array;
   private stride: number;
@@ -94,6 +100,8 @@ export class Weights {
     this.slots = Int8Array.from(weighers, (w) => WEIGHER_REGISTRY.indexOf(w));
     this.min = new Float64Array(weighers.length);
     this.range = new Float64Array(weighers.length);
+    this.floor = Float64Array.from(weighers, (w) => w.minval ?? Number.NEGATIVE_INFINITY);
+    this.ceil = Float64Array.from(weighers, (w) => w.maxval ?? Number.POSITIVE_INFINITY);
     this.stride = capacity;
   }
 
@@ -125,8 +133,19 @@ export class Weights {
     total.fill(0, 0, s);
     for (let wi = 0; wi < this.weighers.length; wi++) {
       const { minval, maxval, multiplierKey } = this.weighers[wi] as Weigher;
+      const floor = this.floor[wi] as number;
+      const ceil = this.ceil[wi] as number;
       const col = wi * stride;
-      const { lo, hi } = clampedRange(raws, col, s, minval, maxval);
+      // The clamped values' lowest and highest.
+      let lo = Number.POSITIVE_INFINITY;
+      let hi = Number.NEGATIVE_INFINITY;
+      for (let j = col; j < col + s; j++) {
+        let v = raws[j] as number;
+        if (v < floor) v = floor;
+        if (v > ceil) v = ceil;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
       const min = minval ?? lo;
       const max = maxval ?? hi;
       // min = max (or a lone host): every value normalizes to 0.
@@ -138,8 +157,8 @@ export class Weights {
       const global = this.globals[wi] as number;
       for (let j = 0; j < s; j++) {
         let v = raws[col + j] as number;
-        if (minval !== undefined && v < minval) v = minval;
-        if (maxval !== undefined && v > maxval) v = maxval;
+        if (v < floor) v = floor;
+        if (v > ceil) v = ceil;
         const o = overrides[j] as HostState['weight_multipliers'];
         const m = o === NO_OVERRIDES ? global : (o[multiplierKey] ?? global);
         total[j] = (total[j] as number) + m * ((v - min) / range);
@@ -160,8 +179,8 @@ export class Weights {
       const w = weighers[wi] as Weigher;
       const raw = raws[wi * stride + j] as number;
       let v = raw;
-      if (w.minval !== undefined && v < w.minval) v = w.minval;
-      if (w.maxval !== undefined && v > w.maxval) v = w.maxval;
+      if (v < (this.floor[wi] as number)) v = this.floor[wi] as number;
+      if (v > (this.ceil[wi] as number)) v = this.ceil[wi] as number;
       const range = this.range[wi] as number;
       // `+ 0` turns −0 (a negative multiplier times 0) into 0.
       const normalized = (range === 0 ? 0 : (v - (this.min[wi] as number)) / range) + 0;
@@ -171,20 +190,6 @@ export class Weights {
     return out;
   }
 }
-
-/** The lowest and highest of `n` values from `from`, each clamped into [minval, maxval] where set. */
-const clampedRange = (values: Float64Array, from: number, n: number, minval?: number, maxval?: number) => {
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = Number.NEGATIVE_INFINITY;
-  for (let i = from; i < from + n; i++) {
-    let v = values[i] as number;
-    if (minval !== undefined && v < minval) v = minval;
-    if (maxval !== undefined && v > maxval) v = maxval;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  return { lo, hi };
-};
 
 /**
  * The first `limit` of `s` survivors by weight, best first (ties keep fleet
