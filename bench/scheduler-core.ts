@@ -1,9 +1,11 @@
 /**
  * Benchmark of the pure scheduler core: filter + weigh + select for one
  * decision over synthetic fleets of 1k, 10k and 100k hosts, every filter and
- * weigher enabled. A decision holds every rejected host's rejection as data
- * (filter, code, figures); the last column adds rendering each one's sentence,
- * which the stored decision and a NoValidHost answer do. Run alone with `npx tsx bench/scheduler-core.ts`, or call
+ * weigher enabled. A decision's rejections (filter, code, figures) are explained
+ * on first read (core/scheduler/rejections.ts), so the first two columns do not
+ * pay for them; the last column reads every one and renders its sentence, as
+ * the stored decision and a NoValidHost answer do. Run alone with
+ * `npx tsx bench/scheduler-core.ts [sizes…]` (e.g. `1000 10000`), or call
  * `benchSchedulerCore()` (bench/run.ts) for the rows.
  */
 
