@@ -4,11 +4,12 @@
  * `f`) and in which pass, in typed arrays; the rejection as data (code and
  * figures) is asked of that one filter — `explain(host, state, pass)`, against
  * the same host state, prepared state and pass — when the decision's
- * rejections are first read. Building a rejection object for each of
- * thousands of rejected hosts cost a 10k-host decision about a fifth of its
- * time, mostly in allocation and GC, and most decisions are read once, or not
- * at all (a placed request's stored record is truncated, a simulation reads
- * only the picks).
+ * rejections are first read. Fast path: building a rejection object for each
+ * of thousands of rejected hosts inside the walk cost a 10k-host decision about
+ * a fifth of its time (allocation and GC while the hot loop runs). A stored
+ * decision still reads them all, once, after the scheduling (the bench's last
+ * column); the what-if replay (core/simulate) reads only the picks and never
+ * pays.
  *
  * When explaining later would read a state that has changed since the verdict
  * — a pick is about to be noted (`notePick`: the affinity filter's group hosts
