@@ -72,7 +72,7 @@ export interface ScheduleOptions {
   rankingLimit?: number;
   /**
    * Explain every rejection as soon as its pass ends instead of on first read (the same data; the
-   * reference scheduler.property.test.ts checks the lazy rejections against).
+   * reference rejections.property.test.ts checks the lazy rejections against).
    */
   eagerRejections?: boolean;
 }
