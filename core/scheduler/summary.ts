@@ -37,14 +37,25 @@ export const summarize = (
 export const reasonsByHost = (rejections: readonly HostRejection[]): Record<string, string> =>
   Object.fromEntries(rejections.map((r) => [r.host, reasonOf(r)]));
 
+/**
+ * Hosts a 409 NoValidHost names one by one: at ~100 B a sentence, ~100 KB of body.
+ * A larger fleet's 409 keeps the counts complete, names the first of its rejected
+ * hosts (in fleet order) and says how many there were; the stored decision
+ * (`decision_id`, `GET /decisions/{id}`, paged) has every one.
+ */
+export const NO_VALID_HOST_HOSTS = 1000;
+
 /** The 409 for a decision that did not place every instance. */
 export const noValidHostError = (
   decision: { filter_counts: Record<string, number>; rejections: readonly HostRejection[]; summary: string },
   extra: Record<string, unknown> = {},
-): NoValidHostError =>
-  new NoValidHostError({
+): NoValidHostError => {
+  const capped = decision.rejections.length > NO_VALID_HOST_HOSTS;
+  return new NoValidHostError({
     ...extra,
     filter_counts: decision.filter_counts,
-    hosts: reasonsByHost(decision.rejections),
+    hosts: reasonsByHost(capped ? decision.rejections.slice(0, NO_VALID_HOST_HOSTS) : decision.rejections),
+    ...(capped ? { hosts_total: decision.rejections.length, hosts_truncated: true } : {}),
     summary: decision.summary,
   });
+};
