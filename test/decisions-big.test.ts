@@ -2,7 +2,8 @@
  * Decisions at any size (issue 12 item 5, CONTRACT.md "Scheduling"): a
  * 100,000-host all-rejected decision made by the core scheduler, stored through
  * the real adapter into DynamoDB Local, read back over HTTP a page at a time and
- * host by host; and a real schedule over ~4,000 hosts all rejected, through the API.
+ * host by host; and a real schedule over 2,000 hosts all rejected, through the API
+ * (a claim's paged decision: test/decision-claim-pages.test.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -159,9 +160,10 @@ describe('a 100,000-host decision, all rejected', () => {
   });
 });
 
-describe('a real schedule over ~4,000 hosts, all rejected', () => {
+describe('a real schedule over 2,000 hosts, all rejected', () => {
   const az = `az-big-${randomUUID().slice(0, 8)}`;
-  const n = 4000;
+  // Few enough that the shared test fleet's decisions stay one page for the files after this one.
+  const n = 2000;
   const host = (i: number) => `${az}-${String(i).padStart(5, '0')}`;
 
   beforeAll(async () => {
@@ -197,6 +199,20 @@ describe('a real schedule over ~4,000 hosts, all rejected', () => {
     }
   });
 
+  afterAll(async () => {
+    // Gone from the table for the files after this one (a warm schedule container forgets them at its next rescan).
+    for (let i = 0; i < n; i += 25) {
+      const keys = Array.from({ length: Math.min(25, n - i) }, (_, k) => ({
+        DeleteRequest: { Key: { host: host(i + k) } },
+      }));
+      let req: Record<string, unknown[]> | undefined = { [stack().nodesTable]: keys };
+      while (req && Object.keys(req).length > 0) {
+        const out = await db.send(new BatchWriteCommand({ RequestItems: req as never }));
+        req = out.UnprocessedItems as Record<string, unknown[]> | undefined;
+      }
+    }
+  });
+
   it('answers 409 with complete counts and a capped host list, and stores every host for GET /decisions/{id}', async () => {
     const r = await call<Json>('POST', '/schedule', {
       body: {
@@ -215,7 +231,6 @@ describe('a real schedule over ~4,000 hosts, all rejected', () => {
     expect(Object.keys(details.hosts)).toHaveLength(1000);
 
     const pages = await readAllPages(details.decision_id);
-    expect(pages.length).toBeGreaterThan(1);
     const all: Record<string, Json> = Object.assign({}, ...pages.map((p) => p.rejections));
     expect(Object.keys(all)).toHaveLength(considered);
     for (let i = 0; i < n; i++) expect(all[host(i)]?.filter).toBe('RamFilter');
@@ -225,6 +240,6 @@ describe('a real schedule over ~4,000 hosts, all rejected', () => {
     const v = await call<Json>('GET', `/decisions/${details.decision_id}?host=${host(n - 1)}`);
     expect(v.body).toMatchObject({ verdict: 'rejected', filter: 'RamFilter' });
     expect(v.body.reason).toMatch(/needs 4096 MB, -?\d+ MB usable/);
-    await expectItemsFit(details.decision_id, pages[0]?.paging.pages);
+    await expectItemsFit(details.decision_id, pages[0]?.paging?.pages ?? 0);
   });
 });
