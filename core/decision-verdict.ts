@@ -128,5 +128,5 @@ export const DECISION_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
  */
 export const DecisionQuerySchema = z.strictObject({
   host: z.string().regex(HOST_PATTERN, 'must be a hostname').optional(),
-  next: z.string().max(200).optional(),
+  next: z.string().max(200).optional().describe("a paged decision's next: its following page of rejections"),
 });
