@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { benchDecisions, decisionsTable } from './decisions';
 import { benchEndToEnd, type LatencyRow, type ThroughputRow } from './e2e';
 import { benchNotify, type NotifyResult } from './notify';
 import { benchSchedulerCore, schedulerCoreTable } from './scheduler-core';
@@ -75,6 +76,7 @@ const sim = simulateTable(
 log(sim);
 const e2e = coreOnly ? undefined : await benchEndToEnd(log);
 const notify = coreOnly ? undefined : await benchNotify(log);
+const decisions = coreOnly ? undefined : await benchDecisions(log);
 
 const doc = [
   '# Performance',
@@ -145,6 +147,18 @@ const doc = [
               `serverless-offline's process; at most 64 messages are unconfirmed at once, a poller reads their idempotency`,
               'records back (its mean ms is publish → read back, seconds include the drain until the last one).',
             ]),
+        '',
+      ]
+    : []),
+  ...(decisions
+    ? [
+        '## Decisions at any size (all hosts rejected; docs/decisions.md)',
+        '',
+        'Stored through DynamoDecisionStore into a DynamoDB Local of its own (`bench/decisions.ts`); bytes by',
+        "DynamoDB's item-size rules, WCU by AWS's (1 per KB per item, rounded up: DynamoDB Local reports none),",
+        'the RCU of one `?host=` read (head + one page, 1 per 4 KB per item, strongly consistent).',
+        '',
+        decisionsTable(decisions),
         '',
       ]
     : []),

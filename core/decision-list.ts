@@ -53,8 +53,9 @@ export const decodeDecisionCursor = (next: string): string => {
   if (!/^[A-Za-z0-9_-]+$/.test(next)) throw bad();
   const text = Buffer.from(next, 'base64url').toString('utf8');
   const id = text.slice(PREFIX.length);
-  // A page may end on any item of the decisions table, an instance pointer (`instance#<uuid>`, rule 6) included.
-  const key = id.startsWith('instance#') ? id.slice('instance#'.length) : id;
+  // A page may end on any item of the decisions table: an instance pointer (`instance#<uuid>`, rule 6)
+  // or a decision's page (`<uuid>#p<n>`, core/decision-pages.ts) included.
+  const key = id.startsWith('instance#') ? id.slice('instance#'.length) : id.replace(/#p(0|[1-9][0-9]{0,8})$/, '');
   if (!text.startsWith(PREFIX) || !UUID_PATTERN.test(key) || encodeDecisionCursor(id) !== next) throw bad();
   return id;
 };

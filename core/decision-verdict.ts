@@ -25,16 +25,18 @@ export interface StoredDecision {
     string,
     { filter: string; reason: string; instance_index?: number; code?: string; figures?: Record<string, unknown> }
   >;
-  ranking?: Array<{ host: string; weight: number; weighers: WeigherPart[] }>;
-  picks?: Array<{ instance_uuid: string; host: string; weight: number }>;
-  truncated?: { rejections_total?: number; ranking_total?: number };
+  ranking?: ReadonlyArray<{ host: string; weight: number; weighers: readonly WeigherPart[] }>;
+  picks?: ReadonlyArray<{ instance_uuid: string; host: string; weight: number }>;
+  truncated?: { ranking_total?: number };
+  /** A paged decision (core/decision-pages.ts): `rejections` then holds one page of `rejections_total`. */
+  paging?: { rejections_total: number };
 }
 
 /** A survivor's standing: its place among the ranked survivors (1 = best) and its weigher breakdown. */
 interface Standing {
   rank?: number;
   weight?: number;
-  weighers?: WeigherPart[];
+  weighers?: readonly WeigherPart[];
 }
 
 /** That one host's verdict. */
@@ -104,8 +106,8 @@ export const hostVerdict = (id: string, decision: StoredDecision, host: string):
   }
   const standing = standingOf(decision, host);
   if (standing.rank !== undefined) return { decision_id: id, host, verdict: 'passed', ...standing };
-  // Survivors beyond the kept ranking (decision_ranking_limit) and rejections dropped from a huge record are unnamed.
-  const rejected = Object.keys(decision.rejections ?? {}).length;
+  // Survivors beyond the kept ranking (decision_ranking_limit or a head too large for it) are unnamed.
+  const rejected = decision.paging?.rejections_total ?? Object.keys(decision.rejections ?? {}).length;
   const unnamed =
     (decision.hosts_considered ?? 0) - rejected - (decision.ranking?.length ?? 0) > 0 || decision.truncated;
   throw new HostNotInDecisionError(
@@ -120,7 +122,11 @@ export const hostVerdict = (id: string, decision: StoredDecision, host: string):
 /** Decision ids are lower-case uuids (randomUUID). */
 export const DECISION_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** `GET /decisions/{id}` query: `host` asks for that one host's verdict. Unknown parameters are a 400. */
+/**
+ * `GET /decisions/{id}` query: `host` asks for that one host's verdict; `next` (a paged
+ * decision's, core/decision-read.ts) for its following page. Unknown parameters are a 400.
+ */
 export const DecisionQuerySchema = z.strictObject({
   host: z.string().regex(HOST_PATTERN, 'must be a hostname').optional(),
+  next: z.string().max(200).optional().describe("a paged decision's next: its following page of rejections"),
 });

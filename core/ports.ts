@@ -1,3 +1,4 @@
+import type { DecisionHead } from './decision-pages';
 import type { Claim, NodeRecord } from './node/record';
 import type { ScheduleRequest } from './scheduler/request';
 import type { RankedHost, SchedulePick } from './scheduler/scheduler';
@@ -226,8 +227,8 @@ export interface DecisionRecord extends DecisionMeta {
   picks: readonly SchedulePick[];
   /** The claims the decision wrote (absent when it placed nothing). */
   claims?: readonly Claim[];
-  /** Set by the store when a decision too large even gzipped was shortened: the totals before. */
-  truncated?: { rejections_total: number; ranking_total: number };
+  /** Set by the store when a ranking too large for the head was shortened: its length before. */
+  truncated?: { ranking_total: number };
 }
 
 /** A decision to store beside a claim. */
@@ -237,10 +238,17 @@ export interface DecisionWrite {
   ttlS: number;
 }
 
-/** Storage of schedule decisions. */
+/**
+ * Storage of schedule decisions at any size (core/decision-pages.ts): a head
+ * and, for a decision whose rejections exceed one response, pages of them.
+ */
 export interface DecisionStore {
+  /** Stores the head and its pages (pages first, so a head a reader sees has them); TTL on every item. */
   put(id: string, decision: DecisionRecord, ttlS: number, nowMs: number): Promise<void>;
-  get(id: string): Promise<DecisionRecord | undefined>;
-  /** Decisions made at or after `since` (ISO), up to `limit` items examined after decision `after`; `last` to continue from. */
-  list(q: { since?: string; limit: number; after?: string }): Promise<{ decisions: DecisionRecord[]; last?: string }>;
+  /** The decision's head: whole when small, else without its rejections and with `paging`. */
+  head(id: string): Promise<DecisionHead | undefined>;
+  /** Page `n` (0-based) of a paged decision's rejections, by host; undefined when it is not stored. */
+  page(id: string, n: number): Promise<Record<string, DecisionRejection> | undefined>;
+  /** Decisions made at or after `since` (ISO), up to `limit` items examined after item `after`; `last` to continue from. */
+  list(q: { since?: string; limit: number; after?: string }): Promise<{ decisions: DecisionHead[]; last?: string }>;
 }

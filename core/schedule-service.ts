@@ -17,8 +17,6 @@ import {
   without,
   ZERO,
 } from './claims';
-import { type HostVerdict, hostVerdict, type StoredDecision } from './decision-verdict';
-import { NotFoundError } from './errors';
 import type { Claim } from './nodes';
 import type {
   ClaimOutcome,
@@ -332,17 +330,6 @@ export const scheduleRequest = async (
     }
   }
 };
-
-/** GET /decisions/{id}. */
-export const readDecision = async (decisions: DecisionStore, id: string): Promise<unknown> => {
-  const d = await decisions.get(id);
-  if (d === undefined) throw new NotFoundError(`decision ${id}`);
-  return d;
-};
-
-/** GET /decisions/{id}?host=: that one host's verdict; 404 when the decision or the host is not in it. */
-export const readHostVerdict = async (decisions: DecisionStore, id: string, host: string): Promise<HostVerdict> =>
-  hostVerdict(id, (await readDecision(decisions, id)) as StoredDecision, host);
 
 /** Re-exported for the modules that import them from here (the simulator, tests). */
 export { hostClaimsOf, MAX_GROUP_MEMBERS, type PickedHost };

@@ -51,3 +51,18 @@ describe('decisionModel and verdictOf', () => {
     expect(verdictOf(m, 'z')).toMatch(/^z is not in this decision/);
   });
 });
+
+describe('decisionModel of a paged decision', () => {
+  it('keeps the total of rejections beside the first page it holds', () => {
+    const m = decisionModel({
+      decision_id: 'd',
+      hosts_considered: 100_000,
+      rejections: { a: { filter: 'RamFilter', reason: 'RamFilter: needs 2048 MB, 0 MB usable' } },
+      paging: { page: 1, pages: 30, rejections_in_page: 1, rejections_total: 100_000 },
+      truncated: { ranking_total: 500 },
+    });
+    expect(m.rejections).toHaveLength(1);
+    expect(m.paging).toEqual({ pages: 30, rejectionsTotal: 100_000 });
+    expect(m.truncated).toEqual({ ranking_total: 500 });
+  });
+});

@@ -44,8 +44,10 @@ export interface DecisionModel {
   weighers: string[];
   picks: Array<{ instance_uuid: string; host: string; weight: number }>;
   flavor: { vcpus: number; memory_mb: number; disk_gb: number; name: string; instances: number };
-  /** Rejections or ranking entries the store dropped (a decision too large for one item), else undefined. */
-  truncated?: { rejections_total: number; ranking_total: number };
+  /** Ranking entries the store dropped (a ranking too large for the decision's head), else undefined. */
+  truncated?: { ranking_total: number };
+  /** A paged decision (past ~5,000 rejected hosts): `rejections` are its first page's; the total is here. */
+  paging?: { pages: number; rejectionsTotal: number };
 }
 
 const record = (x: unknown): Record<string, unknown> =>
@@ -116,9 +118,9 @@ export const decisionModel = (raw: unknown): DecisionModel => {
     },
   };
   const t = record(d.truncated);
-  if (d.truncated !== undefined) {
-    model.truncated = { rejections_total: num(t.rejections_total), ranking_total: num(t.ranking_total) };
-  }
+  if (d.truncated !== undefined) model.truncated = { ranking_total: num(t.ranking_total) };
+  const p = record(d.paging);
+  if (d.paging !== undefined) model.paging = { pages: num(p.pages), rejectionsTotal: num(p.rejections_total) };
   return model;
 };
 

@@ -106,14 +106,21 @@ const renderDecision = (m: DecisionModel, focus: string): void => {
         h(
           'dd',
           {},
-          `${fmtInt(m.hostsConsidered)}: ${fmtInt(m.rejections.length)} rejected, ${fmtInt(m.ranking.length)} ranked`,
+          `${fmtInt(m.hostsConsidered)}: ${fmtInt(m.paging?.rejectionsTotal ?? m.rejections.length)} rejected, ${fmtInt(m.ranking.length)} ranked`,
         ),
       ),
+      m.paging
+        ? h(
+            'p',
+            { class: 'muted' },
+            `This decision is paged: the rejections below are the first ${fmtInt(m.rejections.length)} of ${fmtInt(m.paging.rejectionsTotal)} (page 1 of ${fmtInt(m.paging.pages)}, by host name). Ask for a host to see its verdict.`,
+          )
+        : null,
       m.truncated
         ? h(
             'p',
             { class: 'error' },
-            `This decision was too large to store whole: ${fmtInt(m.truncated.rejections_total)} rejections and ${fmtInt(m.truncated.ranking_total)} ranked hosts, of which the first are shown.`,
+            `The ranking was too large to store whole: the first ${fmtInt(m.ranking.length)} of ${fmtInt(m.truncated.ranking_total)} ranked hosts are shown.`,
           )
         : null,
     ),
@@ -224,6 +231,15 @@ export const showDecision = async (id: string, focus: string, signedOut: (why: s
   replaceChildren(box, h('div', { class: 'card' }, h('p', { class: 'muted' }, `Reading decision ${id}…`)));
   try {
     const m = decisionModel(await api(`/decisions/${encodeURIComponent(id)}`));
+    // A paged decision shows its first page; a host asked for on another page is read on its own (?host=).
+    if (m.paging && focus && !m.rejections.some((r) => r.host === focus)) {
+      const v = await api(`/decisions/${encodeURIComponent(id)}?host=${encodeURIComponent(focus)}`).catch(
+        () => undefined,
+      );
+      const r = v as { verdict?: string; filter?: string; reason?: string } | undefined;
+      if (r?.verdict === 'rejected')
+        m.rejections.unshift({ host: focus, filter: r.filter ?? '', reason: r.reason ?? '' });
+    }
     if (decisionShown === key) renderDecision(m, focus);
   } catch (e) {
     if (isUnauthorized(e)) return signedOut(e.message);

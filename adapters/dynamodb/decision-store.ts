@@ -1,38 +1,94 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { DecisionRecord, DecisionStore, InstanceClaimRef } from '../../core/ports';
-
-/** DynamoDB items hold 400 KB; leave room for the other attributes. */
-const MAX_BODY_BYTES = 380_000;
+import {
+  type CompactPage,
+  type DecisionHead,
+  decodePage,
+  halve,
+  headOf,
+  pagingOf,
+  type StoredHead,
+  splitDecision,
+} from '../../core/decision-pages';
+import type { DecisionRecord, DecisionRejection, DecisionStore, InstanceClaimRef } from '../../core/ports';
+import { batchPutAll } from './batch';
 
 /**
- * A decision too large even gzipped (a fleet of many thousands, all rejected for
- * distinct reasons): per-host rejections beyond the first 5,000 and ranking
- * entries beyond 100 are dropped, the counts stay, and `truncated` says so.
+ * Largest gzipped body an item gets: DynamoDB items hold 400 KB, and the key and
+ * the other attributes need room. A page gzipped larger is cut in two until it fits.
  */
-const shrink = (d: DecisionRecord): DecisionRecord => {
-  const entries = Object.entries(d.rejections ?? {});
-  return {
-    ...d,
-    rejections: Object.fromEntries(entries.slice(0, 5000)),
-    ranking: (d.ranking ?? []).slice(0, 100),
-    truncated: { rejections_total: entries.length, ranking_total: d.ranking?.length ?? 0 },
-  };
-};
+export const MAX_BODY_BYTES = 350_000;
 
-/** The stored form of a decision: gzipped JSON, `expires_at` (epoch s) for TTL. */
-export const decisionItem = (
+/** A head's ranking kept when the head would not fit one item with all of it (a dry run over a huge fleet). */
+const RANKING_KEPT = 100;
+
+// Level 1: a third of level 6's CPU on the claim path, for a few percent more bytes.
+const gz = (v: unknown): Buffer => gzipSync(JSON.stringify(v), { level: 1 });
+
+/** The key of page `n` of decision `id`: no decision id or instance pointer has a `#p`. */
+export const pageKey = (id: string, n: number): string => `${id}#p${n}`;
+
+/**
+ * The stored form of a decision: its head item (`id`, gzipped JSON, `created_at`,
+ * `expires_at` in epoch s for TTL) and its page items (`<id>#p<n>`, gzipped
+ * compact pages, the same `expires_at`), none over MAX_BODY_BYTES of body.
+ */
+export const decisionItems = (
   id: string,
   decision: DecisionRecord,
   ttlS: number,
   nowMs: number,
-): Record<string, unknown> => {
-  // Level 1: a third of level 6's CPU on the claim path, for a few percent more bytes.
-  let body = gzipSync(JSON.stringify(decision), { level: 1 });
-  if (body.length > MAX_BODY_BYTES) body = gzipSync(JSON.stringify(shrink(decision)), { level: 1 });
-  return { id, body, created_at: new Date(nowMs).toISOString(), expires_at: Math.floor(nowMs / 1000) + ttlS };
+): { head: Record<string, unknown>; pages: Record<string, unknown>[] } => {
+  const expires_at = Math.floor(nowMs / 1000) + ttlS;
+  let { head, pages } = splitDecision(decision);
+  let body = gz(head);
+  if (body.length > MAX_BODY_BYTES && head.rx) {
+    // Rejections that fit one response but not the head's item (names that barely compress): one page.
+    const { rx, ...rest } = head;
+    pages = [rx];
+    head = rest;
+  }
+  const fitted: { page: CompactPage; body: Buffer }[] = [];
+  const queue = [...pages];
+  while (queue.length > 0) {
+    const page = queue.shift() as CompactPage;
+    const b = gz(page);
+    if (b.length > MAX_BODY_BYTES && page.hosts.length > 1) queue.unshift(...halve(page));
+    else fitted.push({ page, body: b });
+  }
+  if (fitted.length > 0) {
+    const total = fitted.reduce((t, f) => t + f.page.hosts.length, 0);
+    head = {
+      ...head,
+      paging: pagingOf(
+        fitted.map((f) => f.page),
+        total,
+      ),
+    };
+    body = gz(head);
+  }
+  if (body.length > MAX_BODY_BYTES) {
+    head = {
+      ...head,
+      ranking: head.ranking.slice(0, RANKING_KEPT),
+      truncated: { ranking_total: head.ranking.length },
+    };
+    body = gz(head);
+  }
+  return {
+    head: { id, body, created_at: new Date(nowMs).toISOString(), expires_at },
+    pages: fitted.map((f, n) => ({ id: pageKey(id, n), body: f.body, expires_at })),
+  };
 };
+
+/** An item's body, read back. */
+const unzip = (item: Record<string, unknown>): unknown =>
+  JSON.parse(gunzipSync(item.body as Uint8Array).toString('utf8'));
+
+/** TTL deletion lags expiry by up to a day or two: an expired item is gone to the reader. */
+const live = (item: Record<string, unknown> | undefined): item is Record<string, unknown> =>
+  item !== undefined && Number(item.expires_at) * 1000 > Date.now();
 
 /**
  * The pointer of an instance uuid to its claim (contract rule 6) lives in the decisions
@@ -69,8 +125,8 @@ export const refOf = (item: Record<string, unknown>): InstanceClaimRef => ({
 });
 
 /**
- * Decisions, gzipped JSON in one item each (a 10k-host decision's reasons
- * compress ~10×, under DynamoDB's 400 KB item limit); `expires_at` drives TTL.
+ * Decisions in the decisions table: a head item each and, past one response's
+ * worth of rejections, page items (core/decision-pages.ts); `expires_at` drives TTL.
  */
 export class DynamoDecisionStore implements DecisionStore {
   constructor(
@@ -79,37 +135,48 @@ export class DynamoDecisionStore implements DecisionStore {
   ) {}
 
   async put(id: string, decision: DecisionRecord, ttlS: number, nowMs: number): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.table, Item: decisionItem(id, decision, ttlS, nowMs) }));
+    const { head, pages } = decisionItems(id, decision, ttlS, nowMs);
+    // Pages first: a reader who finds the head finds its pages.
+    await batchPutAll(this.db, this.table, pages);
+    await this.db.send(new PutCommand({ TableName: this.table, Item: head }));
   }
 
-  async get(id: string): Promise<DecisionRecord | undefined> {
+  async head(id: string): Promise<DecisionHead | undefined> {
     const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { id }, ConsistentRead: true }));
-    if (!out.Item) return undefined;
-    // TTL deletion lags expiry by up to a day or two: an expired item is gone to the reader.
-    if (Number(out.Item.expires_at) * 1000 <= Date.now()) return undefined;
-    return JSON.parse(gunzipSync(out.Item.body as Uint8Array).toString('utf8')) as DecisionRecord;
+    return live(out.Item) ? headOf(unzip(out.Item) as StoredHead) : undefined;
   }
 
-  /** A Scan page of decision items (not the instance pointers), unexpired, created at or after `since`. */
+  async page(id: string, n: number): Promise<Record<string, DecisionRejection> | undefined> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { id: pageKey(id, n) }, ConsistentRead: true }),
+    );
+    return live(out.Item) ? decodePage(unzip(out.Item) as CompactPage) : undefined;
+  }
+
+  /** A Scan page of heads (not the pages, not the instance pointers: both have a `#`), unexpired, created at or after `since`. */
   async list(q: {
     since?: string;
     limit: number;
     after?: string;
-  }): Promise<{ decisions: DecisionRecord[]; last?: string }> {
+  }): Promise<{ decisions: DecisionHead[]; last?: string }> {
     const out = await this.db.send(
       new ScanCommand({
         TableName: this.table,
         Limit: q.limit,
         ...(q.after ? { ExclusiveStartKey: { id: q.after } } : {}),
-        FilterExpression: `NOT begins_with(id, :pointer) AND expires_at > :now${q.since ? ' AND created_at >= :since' : ''}`,
+        FilterExpression: `NOT contains(id, :hash) AND expires_at > :now${q.since ? ' AND created_at >= :since' : ''}`,
         ExpressionAttributeValues: {
-          ':pointer': 'instance#',
+          ':hash': '#',
           ':now': Math.floor(Date.now() / 1000),
           ...(q.since ? { ':since': q.since } : {}),
         },
       }),
     );
-    const decisions = (out.Items ?? []).map((i) => JSON.parse(gunzipSync(i.body as Uint8Array).toString('utf8')));
+    // A listing has no rejections: the inline ones are not decoded.
+    const decisions = (out.Items ?? []).map((i) => {
+      const { rx: _rx, rejections: _r, ...rest } = unzip(i) as StoredHead;
+      return rest;
+    });
     const last = out.LastEvaluatedKey?.id;
     return { decisions, ...(typeof last === 'string' ? { last } : {}) };
   }

@@ -20,7 +20,7 @@ import type {
 } from '../../core/ports';
 import { allPages, batchGetAll, batchPutAll } from './batch';
 import { claimUpdate, type Put, pointerPuts, type Update } from './claim-write';
-import { decisionItem, pointerItem, pointerKey, refOf } from './decision-store';
+import { decisionItems, pointerItem, pointerKey, refOf } from './decision-store';
 import { leaveGroup } from './group-membership';
 import { groupUpdate, readGroup } from './group-write';
 import { BY_CHANGE, fromItem, isNodeItem, SHARD } from './node-item';
@@ -115,10 +115,11 @@ export class DynamoFleetStore implements FleetStore {
   ): Promise<ClaimOutcome> {
     const updates = hostClaims.map((c) => claimUpdate(this.table, c, nowMs));
     if (group) updates.push(groupUpdate(this.table, group, nowMs));
-    let put: Put | undefined =
-      record && this.decisionsTable
-        ? { TableName: this.decisionsTable, Item: decisionItem(record.id, record.decision, record.ttlS, nowMs) }
-        : undefined;
+    // The decision's head goes with the claim; its pages (a decision of a huge fleet) in a batch after it.
+    const stored =
+      record && this.decisionsTable ? decisionItems(record.id, record.decision, record.ttlS, nowMs) : undefined;
+    let put: Put | undefined = stored ? { TableName: this.decisionsTable as string, Item: stored.head } : undefined;
+    const pages = stored?.pages ?? [];
     // Pointers read before the claim go in its transaction, conditioned on what was read (rule 6).
     const guarded = pointers?.expected ? pointerPuts(this.decisionsTable as string, pointers, nowMs) : [];
     const after = pointers && !pointers.expected ? pointers : undefined;
@@ -135,7 +136,7 @@ export class DynamoFleetStore implements FleetStore {
       // one item then queue up and each lands while there is room; as transactions they would
       // cancel each other (TransactionConflict) and herd.
       const r = await this.single(updates[0] as Update, hostClaims[0]?.host ?? '');
-      if (r.ok) await this.keepDecision(put, after, nowMs);
+      if (r.ok) await this.keepDecision(put, after, nowMs, pages);
       return r;
     }
     try {
@@ -148,7 +149,7 @@ export class DynamoFleetStore implements FleetStore {
           ],
         }),
       );
-      if (late || after) await this.keepDecision(late, after, nowMs);
+      if (late || after || pages.length > 0) await this.keepDecision(late, after, nowMs, pages);
       return { ok: true };
     } catch (e) {
       if (!(e instanceof TransactionCanceledException)) throw e;
@@ -164,14 +165,20 @@ export class DynamoFleetStore implements FleetStore {
   }
 
   /**
-   * The decision of a claim that has landed, and the pointers of uuids the
-   * server made up. Failing to keep them must not fail the claim (the client
+   * The decision of a claim that has landed (its head, unless the transaction
+   * held it, and its pages), and the pointers of uuids the server made up. Failing to keep them must not fail the claim (the client
    * would retry and claim twice): it is logged instead.
    */
-  private async keepDecision(put: Put | undefined, pointers: PointerWrite | undefined, nowMs: number): Promise<void> {
+  private async keepDecision(
+    put: Put | undefined,
+    pointers: PointerWrite | undefined,
+    nowMs: number,
+    pages: readonly Record<string, unknown>[] = [],
+  ): Promise<void> {
     if (!this.decisionsTable) return;
     const items = [
       ...(put ? [put.Item] : []),
+      ...pages,
       ...(pointers?.refs ?? []).map((r) => pointerItem(r, pointers?.ttlS ?? 0, nowMs)),
     ];
     try {

@@ -37,14 +37,48 @@ export const summarize = (
 export const reasonsByHost = (rejections: readonly HostRejection[]): Record<string, string> =>
   Object.fromEntries(rejections.map((r) => [r.host, reasonOf(r)]));
 
+/**
+ * Hosts a 409 NoValidHost names one by one: at ~100 B a sentence, ~100 KB of body.
+ * A larger fleet's 409 keeps the counts complete and says how many hosts there were
+ * (`hosts_total`, `hosts_truncated`); the stored decision (`decision_id`,
+ * `GET /decisions/{id}`, paged) has every one.
+ */
+export const NO_VALID_HOST_HOSTS = 1000;
+
+/**
+ * The rejections a capped 409 names: those of the filters that rejected the fewest
+ * hosts first (the rare reason, where a host one expected to fit usually is, before
+ * the thousands in another zone), in fleet order within a filter.
+ */
+const namedFirst = (rejections: readonly HostRejection[], counts: Record<string, number>): HostRejection[] => {
+  const byFilter = new Map<string, HostRejection[]>();
+  for (const r of rejections) {
+    const list = byFilter.get(r.filter);
+    if (list) list.push(r);
+    else byFilter.set(r.filter, [r]);
+  }
+  const order = [...byFilter.entries()].sort((a, b) => (counts[a[0]] ?? a[1].length) - (counts[b[0]] ?? b[1].length));
+  const named: HostRejection[] = [];
+  for (const [, list] of order) {
+    for (const r of list) {
+      if (named.length >= NO_VALID_HOST_HOSTS) return named;
+      named.push(r);
+    }
+  }
+  return named;
+};
+
 /** The 409 for a decision that did not place every instance. */
 export const noValidHostError = (
   decision: { filter_counts: Record<string, number>; rejections: readonly HostRejection[]; summary: string },
   extra: Record<string, unknown> = {},
-): NoValidHostError =>
-  new NoValidHostError({
+): NoValidHostError => {
+  const capped = decision.rejections.length > NO_VALID_HOST_HOSTS;
+  return new NoValidHostError({
     ...extra,
     filter_counts: decision.filter_counts,
-    hosts: reasonsByHost(decision.rejections),
+    hosts: reasonsByHost(capped ? namedFirst(decision.rejections, decision.filter_counts) : decision.rejections),
+    ...(capped ? { hosts_total: decision.rejections.length, hosts_truncated: true } : {}),
     summary: decision.summary,
   });
+};

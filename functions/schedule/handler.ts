@@ -4,9 +4,10 @@ import { makeScheduleDeps } from '../../adapters/schedule-deps';
 import { readSchedulerOptions } from '../../adapters/scheduler-config';
 import { loadKeyring } from '../../adapters/secret';
 import { DecisionListQuery, decodeDecisionCursor, encodeDecisionCursor, listingOf } from '../../core/decision-list';
+import { readDecision, readHostVerdict } from '../../core/decision-read';
 import { DECISION_ID_PATTERN, DecisionQuerySchema } from '../../core/decision-verdict';
 import { ValidationError } from '../../core/errors';
-import { readDecision, readHostVerdict, scheduleRequest } from '../../core/schedule-service';
+import { scheduleRequest } from '../../core/schedule-service';
 import { ScheduleRequestSchema } from '../../core/scheduler/request';
 import { parseWith } from '../../core/schema';
 import { parseJsonBody } from '../shared/body';
@@ -59,9 +60,11 @@ export const handler = httpHandler(
         const id = req.params.id ?? '';
         if (!DECISION_ID_PATTERN.test(id)) throw new ValidationError('id', 'must be a decision id (a uuid)');
         tagRequest({ decision_id: id });
-        const { host } = parseWith(DecisionQuerySchema, req.query, 'query');
+        const { host, next } = parseWith(DecisionQuerySchema, req.query, 'query');
+        if (host !== undefined && next !== undefined) throw new ValidationError('next', 'cannot be combined with host');
         if (host !== undefined) return { status: 200, body: await readHostVerdict(deps.decisions, id, host) };
-        return { status: 200, body: await readDecision(deps.decisions, id) };
+        // A paged decision answers a page at a time (core/decision-read.ts).
+        return { status: 200, body: await readDecision(deps.decisions, id, next) };
       },
     },
   ],

@@ -13,6 +13,7 @@ import { ScheduleRequestSchema } from '../../core/scheduler/request';
 import { HOST_PATTERN } from '../../core/schema';
 import {
   DecisionListSchema,
+  DecisionPageSchema,
   DecisionSchema,
   ErrorSchema,
   HostVerdictSchema,
@@ -165,6 +166,7 @@ const components = () => ({
         NodeList: NodeListSchema,
         ScheduleResult: ScheduleResultSchema,
         Decision: DecisionSchema,
+        DecisionPage: DecisionPageSchema,
         HostVerdict: HostVerdictSchema,
         DecisionList: DecisionListSchema,
         Error: ErrorSchema,
@@ -222,7 +224,7 @@ const paths = () => ({
         ...ok('the picks, in request order', ref('ScheduleResult')),
         ...common,
         '409': error(
-          'no host fits (details: decision_id, filter_counts, hosts, summary), or the server group refuses',
+          'no host fits (details: decision_id, filter_counts, hosts, summary; past 1,000 rejected hosts, hosts names the first 1,000 and hosts_total, hosts_truncated say so), or the server group refuses',
           ['NoValidHost', 'ServerGroupPolicyConflict', 'ServerGroupFull'],
         ),
       },
@@ -240,11 +242,12 @@ const paths = () => ({
     parameters: [decisionIdParameter],
     get: {
       operationId: 'getDecision',
-      summary: "A stored decision; with ?host=, that one host's verdict",
+      summary:
+        "A stored decision (paged past ~5,000 rejected hosts: follow next); with ?host=, that one host's verdict",
       parameters: queryParameters(DecisionQuerySchema),
       responses: {
-        ...ok('the decision, or with ?host= the verdict on that host', {
-          oneOf: [ref('Decision'), ref('HostVerdict')],
+        ...ok('the decision (or its first page), with ?next= a later page, with ?host= the verdict on that host', {
+          oneOf: [ref('Decision'), ref('DecisionPage'), ref('HostVerdict')],
         }),
         ...common,
         '404': error('no such decision (or it expired), or the decision does not name the host', [

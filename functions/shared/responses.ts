@@ -141,9 +141,28 @@ export const ScheduleResultSchema = z.object({
   }),
 });
 
+/** Which page of a paged decision an answer is (core/decision-read.ts). */
+const PagingSchema = z
+  .object({
+    page: int().describe('1-based'),
+    pages: int(),
+    rejections_in_page: int(),
+    rejections_total: int().describe('every rejected host, over all pages'),
+    missing: z.literal(true).optional().describe("this page's item was not stored: its hosts are not in the answer"),
+  })
+  .describe(
+    'present when the decision is paged (its rejections exceed ~1 MB of JSON, ~5,000 hosts): this answer holds one page of the rejections, by host name; follow next',
+  );
+
+const nextOfPage = z
+  .string()
+  .optional()
+  .describe('pass as ?next= to GET /decisions/{id} for the following page of rejections; absent on the last');
+
 /**
  * `GET /decisions/{id}`: the stored decision. Open-ended (`additionalProperties`):
- * it also carries the time spent per phase and, for a huge fleet, `truncated`.
+ * it also carries the time spent per phase and, for a ranking too large to keep, `truncated`.
+ * A paged decision's first page: this, with one page of `rejections`, `paging` and `next`.
  */
 export const DecisionSchema = z.looseObject({
   decision_id: z.string(),
@@ -160,6 +179,16 @@ export const DecisionSchema = z.looseObject({
   dry_run: z.boolean(),
   decided_at: timestamp(),
   host_state_age_ms: z.number(),
+  paging: PagingSchema.optional(),
+  next: nextOfPage,
+});
+
+/** `GET /decisions/{id}?next=`: a later page of a paged decision's rejections. */
+export const DecisionPageSchema = z.strictObject({
+  decision_id: z.string(),
+  rejections: z.record(z.string(), RejectionSchema).describe('host → its first rejection, this page'),
+  paging: PagingSchema,
+  next: nextOfPage,
 });
 
 /** `GET /decisions/{id}?host=`: that one host's verdict. */

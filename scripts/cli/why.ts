@@ -52,7 +52,8 @@ interface DecisionJson {
   picks: Array<{ instance_uuid: string; host: string; weight: number }>;
   decided_at?: string;
   host_state_age_ms?: number;
-  truncated?: unknown;
+  truncated?: { ranking_total?: number };
+  paging?: { pages: number; rejections_total: number };
 }
 
 /** The decision's summary, per-filter counts and picks. */
@@ -87,7 +88,13 @@ export const renderDecision = (d: DecisionJson): string => {
           ),
         ]
       : []),
-    ...(d.truncated ? ['(too large to keep whole: the counts are complete, the per-host lists are not)'] : []),
+    ...(d.paging
+      ? [
+          '',
+          `(paged: ${d.paging.rejections_total} rejected hosts in ${d.paging.pages} pages; the counts above are complete)`,
+        ]
+      : []),
+    ...(d.truncated ? [`(the ranking was too large to keep whole: ${d.truncated.ranking_total} ranked hosts)`] : []),
     '',
     `one host: npx qm why ${d.decision_id} <host>`,
   ].join('\n');

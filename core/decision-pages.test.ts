@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { bigDecision, bigHost } from '../test/fixtures/big-decision';
+import { decodePage, encodePage, halve, headOf, pageOfHost, splitDecision } from './decision-pages';
+import { decodePageCursor, encodePageCursor } from './decision-read';
+import type { DecisionRejection } from './ports';
+import { NO_VALID_HOST_HOSTS, noValidHostError } from './scheduler/summary';
+
+const ID = '00000000-0000-4000-8000-000000000001';
+
+describe('decision pages', () => {
+  it('keep every rejection as it was: rendered sentences, foreign ones, extra fields', () => {
+    const d = bigDecision(ID, 50);
+    const entries = Object.entries(d.rejections).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+    const odd: Array<[string, DecisionRejection]> = [
+      ['x-foreign', { filter: 'CustomFilter', reason: 'CustomFilter: nope', instance_index: 2 }],
+      ['y-edited', { ...(entries[0]?.[1] as DecisionRejection), reason: 'not what the figures say' }],
+      ['z-extra', { ...(entries[1]?.[1] as DecisionRejection), note: { a: [1, 2] } }],
+    ];
+    const all = [...entries, ...odd];
+    const page = encodePage(all);
+    // The sentence of a rejection that renders from its figures is not stored.
+    expect(JSON.stringify(page)).not.toContain(d.rejections[entries[0]?.[0] ?? '']?.reason);
+    expect(decodePage(JSON.parse(JSON.stringify(page)))).toEqual(Object.fromEntries(all));
+  });
+
+  it('stay inline while they fit one response, and past it cut into pages by host holding each host once', () => {
+    const d = bigDecision(ID, 2000);
+    const small = splitDecision(d);
+    expect(small.pages).toEqual([]);
+    expect(headOf(small.head).rejections).toEqual(d.rejections);
+    // ~290 B a rejection: 2,000 hosts in pages of 50 KB.
+    const { head, pages } = splitDecision(d, 50_000);
+    expect(pages.length).toBeGreaterThan(5);
+    const paging = head.paging as NonNullable<typeof head.paging>;
+    const second = pages[1] as (typeof pages)[number];
+    expect(paging).toMatchObject({ pages: pages.length, rejections_total: 2000 });
+    const hosts = pages.flatMap((p) => p.hosts);
+    expect(hosts).toEqual(Object.keys(d.rejections).sort());
+    for (const p of pages) expect(JSON.stringify(decodePage(p)).length).toBeLessThanOrEqual(50_000);
+    for (const [n, p] of pages.entries()) {
+      for (const h of [p.hosts[0], p.hosts.at(-1)] as string[]) expect(pageOfHost(paging, h)).toBe(n);
+    }
+    expect(pageOfHost(paging, 'a')).toBe(-1);
+    const [a, b] = halve(second) as [ReturnType<typeof encodePage>, ReturnType<typeof encodePage>];
+    expect({ ...decodePage(a), ...decodePage(b) }).toEqual(decodePage(second));
+    expect(Object.assign({}, ...pages.map((p) => decodePage(p)))).toEqual(d.rejections);
+    expect(bigHost('cmp', 1) < bigHost('cmp', 10)).toBe(true);
+  });
+
+  it("take a page's next only as made for that decision", () => {
+    const next = encodePageCursor(ID, 3);
+    expect(decodePageCursor(next, ID)).toBe(3);
+    for (const bad of [`${next}A`, next.replace(/.$/, 'x'), encodePageCursor(ID.replace('1', '2'), 3), '%%', ''])
+      expect(() => decodePageCursor(bad, ID)).toThrow(/next/);
+  });
+});
+
+describe('409 NoValidHost past 1,000 hosts', () => {
+  it('keeps the counts, names 1,000 hosts, the rarest filters first, and says how many there were', () => {
+    const hosts = Array.from({ length: 1500 }, (_, i) => ({
+      host: `h${i}`,
+      filter: i === 1400 ? 'RareFilter' : 'CommonFilter',
+      code: 'c',
+      figures: {},
+      instance_index: 0,
+    }));
+    const counts = { CommonFilter: 1499, RareFilter: 1 };
+    const e = noValidHostError({ filter_counts: counts, rejections: hosts, summary: 's' });
+    expect(Object.keys(e.details.hosts)).toHaveLength(NO_VALID_HOST_HOSTS);
+    expect(Object.keys(e.details.hosts)[0]).toBe('h1400');
+    expect(e.details).toMatchObject({ filter_counts: counts, hosts_total: 1500, hosts_truncated: true });
+    const few = noValidHostError({ filter_counts: counts, rejections: hosts.slice(0, 10), summary: 's' });
+    expect(Object.keys(few.details.hosts)).toHaveLength(10);
+    expect(few.details.hosts_truncated).toBeUndefined();
+  });
+});
