@@ -117,7 +117,11 @@ describe('a node item with 50 instances and 100 live claims', () => {
       event_wcu: writeUnits(bytes, bytes, true) + writeUnits(0, 200, true),
     };
     console.log(`node item, 50 instances + 100 claims: ${JSON.stringify(figures)}`);
-    expect(bytes).toBeLessThan(400 * 1024);
+    // Each instance once (the events' `inst` map), each claim without its uuid inside and with
+    // epoch-ms times: half the item of the layout before (27,928 B, a claim 28 WCU).
+    expect(item).not.toHaveProperty('instances');
+    expect(entry).toBeLessThanOrEqual(100);
+    expect(figures.claim_wcu).toBeLessThanOrEqual(15);
   });
 });
 
