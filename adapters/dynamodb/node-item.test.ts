@@ -54,8 +54,8 @@ const claim = (i: number, atMs: number): Claim => ({
 });
 
 /** The host of item 6, as a report and 100 claims leave it. */
-const host = (): NodeRecord => {
-  const instances = Array.from({ length: 50 }, (_, i) => ({
+const host = (nInstances = 50, nClaims = 100): NodeRecord => {
+  const instances = Array.from({ length: nInstances }, (_, i) => ({
     uuid: uuid(i, 'a'),
     vcpus: 2,
     memory_mb: 8192,
@@ -72,7 +72,7 @@ const host = (): NodeRecord => {
     T0,
     POLICY,
   );
-  for (let i = 0; i < 100; i++) r.claims[uuid(i, 'c')] = claim(i, T0 + i * 1000);
+  for (let i = 0; i < nClaims; i++) r.claims[uuid(i, 'c')] = claim(i, T0 + i * 1000);
   return r;
 };
 
@@ -123,6 +123,22 @@ describe('a node item with 50 instances and 100 live claims', () => {
     expect(entry).toBeLessThanOrEqual(100);
     expect(figures.claim_wcu).toBeLessThanOrEqual(15);
   });
+});
+
+it('prints the claim WCU of smaller hosts (where a claim costs 4 WCU or less)', () => {
+  const rows = [
+    [0, 0],
+    [10, 0],
+    [10, 10],
+    [20, 10],
+    [50, 0],
+    [50, 100],
+  ].map(([n, c]) => {
+    const bytes = itemBytes(toItem(host(n, c), 7, T0) as unknown as Record<string, unknown>);
+    return `${n} instances + ${c} claims: ${bytes} B, claim ${writeUnits(bytes, bytes + 90)} WCU`;
+  });
+  console.log(rows.join('\n'));
+  expect(rows).toHaveLength(6);
 });
 
 const marshalled = (v: unknown): AttributeValue =>
