@@ -1,5 +1,6 @@
 import type { HostClaim, PointerWrite } from '../../core/ports';
 import { pointerItem } from './decision-store';
+import { storedClaim } from './node-item';
 import { updateExpression } from './update-expression';
 
 /**
@@ -7,7 +8,7 @@ import { updateExpression } from './update-expression';
  * transaction): the update of each claimed node item and the guarded pointer of each uuid.
  */
 
-/** Unabsorbed claims one node item may hold (≈ 200 bytes each). */
+/** Unabsorbed claims one node item may hold (≈ 95 bytes each, node-item.ts `StoredClaim`). */
 const MAX_CLAIMS_PER_NODE = 1000;
 
 /** One Update of a TransactWriteItems (or a lone UpdateItem), in the document client's shape. */
@@ -74,7 +75,7 @@ export const claimUpdate = (table: string, c: HostClaim, nowMs: number): Update 
   const replaced = new Set(releases.map((r) => r.instance_uuid));
   c.claims.forEach((claim, i) => {
     names[`#u${i}`] = claim.instance_uuid;
-    values[`:c${i}`] = claim;
+    values[`:c${i}`] = storedClaim(claim);
     sets.push(`#claims.#u${i} = :c${i}`);
     if (!replaced.has(claim.instance_uuid)) conditions.push(`attribute_not_exists(#claims.#u${i})`);
   });
@@ -82,9 +83,12 @@ export const claimUpdate = (table: string, c: HostClaim, nowMs: number): Update 
   releases.forEach((r, i) => {
     // Only the very claim the pointer names: a report, a release or another move may have taken it.
     names[`#r${i}`] = r.instance_uuid;
-    names['#at'] = 'claimed_at';
-    values[`:r${i}`] = r.claimed_at;
-    conditions.push(`#claims.#r${i}.#at = :r${i}`);
+    names['#at'] = 'at';
+    names['#cat'] = 'claimed_at';
+    values[`:r${i}`] = Date.parse(r.claimed_at);
+    values[`:ri${i}`] = r.claimed_at;
+    // Epoch ms as stored now, or the ISO string of a claim written before (node-item.ts `StoredClaim`).
+    conditions.push(`(#claims.#r${i}.#at = :r${i} OR #claims.#r${i}.#cat = :ri${i})`);
     if (!placed.has(r.instance_uuid)) removes.push(`#claims.#r${i}`);
   });
   return {

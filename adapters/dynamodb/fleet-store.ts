@@ -135,7 +135,7 @@ export class DynamoFleetStore implements FleetStore {
       // One host, no group, no uuid of the client's: a plain conditional UpdateItem. Racing claims on
       // one item then queue up and each lands while there is room; as transactions they would
       // cancel each other (TransactionConflict) and herd.
-      const r = await this.single(updates[0] as Update, hostClaims[0]?.host ?? '');
+      const r = await this.single(updates[0] as Update, hostClaims[0] as HostClaim);
       if (r.ok) await this.keepDecision(put, after, nowMs, pages);
       return r;
     }
@@ -190,18 +190,41 @@ export class DynamoFleetStore implements FleetStore {
     }
   }
 
-  private async single(update: Update, host: string): Promise<ClaimOutcome> {
+  /**
+   * A lone conditional UpdateItem. It asks for the updated attributes only (`UPDATED_NEW`: the
+   * counters, `ver`, `changed_at`, the new claims), not the whole item: when `ver` is one past the
+   * node the scheduler read, the item was that node before the write, and the node after it is that
+   * node with these claims; otherwise another write came between, and the copy is left to the feed.
+   */
+  private async single(update: Update, c: HostClaim): Promise<ClaimOutcome> {
     try {
-      const out = await this.db.send(new UpdateCommand({ ...update, ReturnValues: 'ALL_NEW' }));
-      return {
-        ok: true,
-        ...(out.Attributes && isNodeItem(out.Attributes) ? { stored: [fromItem(out.Attributes)] } : {}),
-      };
+      const out = await this.db.send(new UpdateCommand({ ...update, ReturnValues: 'UPDATED_NEW' }));
+      const after = out.Attributes && c.read ? afterClaim(c.read, c, out.Attributes) : undefined;
+      return { ok: true, ...(after ? { stored: [after] } : {}) };
     } catch (e) {
       if ((e as Error).name === 'ConditionalCheckFailedException') {
-        return { ok: false, conflictHosts: [host], groupConflict: false };
+        return { ok: false, conflictHosts: [c.host], groupConflict: false };
       }
       throw e;
     }
   }
 }
+
+/** `read` with claim `c` applied, given the attributes the claim's write returned; undefined if another write came between. */
+const afterClaim = (read: StoredNode, c: HostClaim, attrs: Record<string, unknown>): StoredNode | undefined => {
+  const ver = Number(attrs.ver);
+  if (ver !== read.ver + 1) return undefined;
+  const claims = { ...read.record.claims };
+  for (const x of c.claims) claims[x.instance_uuid] = x;
+  return {
+    record: { ...read.record, claims },
+    ver,
+    baseline: read.baseline,
+    changedAt: Number(attrs.changed_at),
+    claimed: {
+      vcpus: Number(attrs.claimed_vcpus),
+      memory_mb: Number(attrs.claimed_memory_mb),
+      disk_gb: Number(attrs.claimed_disk_gb),
+    },
+  };
+};

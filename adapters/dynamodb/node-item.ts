@@ -1,7 +1,9 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { reportedByUuid } from '../../core/ledger/steps';
 import { storedPending } from '../../core/ledger/usage';
-import type { NodeRecord, Usage } from '../../core/node/record';
+import type { Claim, LedgerInstance, NodeRecord, Usage } from '../../core/node/record';
+
+type LedgerInstanceRead = Usage & { at?: string; o?: number; u?: string };
+
 import type { StoredNode } from '../../core/ports';
 
 /** Items whose key starts with `#` are bookkeeping (the id counter, server groups), never nodes. */
@@ -11,6 +13,72 @@ export const SHARD = 'n';
 export const BY_CHANGE = 'by_change';
 
 /**
+ * A reported instance as the item keeps it, under its lowercase uuid in `inst`: the sizes (an event
+ * tests `inst.<uuid>` and moves counters by `inst.<uuid>.<size>`), its place in the report's list
+ * (`o`) and its uuid as reported when that is not the key (`u`). The list itself is not stored twice.
+ */
+export type StoredInstance = Usage & { o: number; u?: string };
+
+/**
+ * A claim as the item keeps it, under its uuid in `claims`: the uuid is not repeated inside, and
+ * its times are epoch ms (8 bytes each against 24 for an ISO string). `confirmed_at` is set by
+ * notify (core/ledger/change.ts) as an ISO string. About 95 bytes an entry against 191.
+ */
+export type StoredClaim = Usage & { at: number; exp: number; group?: string; confirmed_at?: string };
+
+/** The stored form of claim `c` (claim-write.ts writes it, toItem rewrites every claim so). */
+export const storedClaim = (c: Claim): StoredClaim => ({
+  vcpus: c.vcpus,
+  memory_mb: c.memory_mb,
+  disk_gb: c.disk_gb,
+  at: Date.parse(c.claimed_at),
+  exp: Date.parse(c.expires_at),
+  ...(c.group === undefined ? {} : { group: c.group }),
+  ...(c.confirmed_at === undefined ? {} : { confirmed_at: c.confirmed_at }),
+});
+
+const iso = (ms: unknown, legacy: unknown): string =>
+  typeof ms === 'number' || typeof ms === 'bigint' ? new Date(Number(ms)).toISOString() : String(legacy);
+
+/** A stored claim read back; items written before this layout hold `instance_uuid`, `claimed_at`, `expires_at`. */
+const claimOf = (uuid: string, v: Record<string, unknown>): Claim => ({
+  instance_uuid: uuid,
+  vcpus: Number(v.vcpus),
+  memory_mb: Number(v.memory_mb),
+  disk_gb: Number(v.disk_gb),
+  ...(v.group === undefined ? {} : { group: String(v.group) }),
+  claimed_at: iso(v.at, v.claimed_at),
+  expires_at: iso(v.exp, v.expires_at),
+  ...(v.confirmed_at === undefined ? {} : { confirmed_at: String(v.confirmed_at) }),
+});
+
+/** The `inst` map of a report's instances; the list is rebuilt from it in its order (`instancesOf`). */
+const instOf = (instances: NodeRecord['instances']): Record<string, StoredInstance> => {
+  const inst: Record<string, StoredInstance> = {};
+  instances.forEach((i, o) => {
+    const key = i.uuid.toLowerCase();
+    inst[key] = {
+      vcpus: i.vcpus,
+      memory_mb: i.memory_mb,
+      disk_gb: i.disk_gb,
+      o,
+      ...(key === i.uuid ? {} : { u: i.uuid }),
+    };
+  });
+  return inst;
+};
+
+const instancesOf = (inst: Record<string, Record<string, unknown>>): NodeRecord['instances'] =>
+  Object.entries(inst)
+    .sort(([, a], [, b]) => Number(a.o) - Number(b.o))
+    .map(([key, i]) => ({
+      uuid: i.u === undefined ? key : String(i.u),
+      vcpus: Number(i.vcpus),
+      memory_mb: Number(i.memory_mb),
+      disk_gb: Number(i.disk_gb),
+    }));
+
+/**
  * A node item: the record's columns plus bookkeeping — `ver` (bumped by every
  * write: optimistic concurrency), `claimed_*` (sums of the claims map, so a
  * claim's condition can bound them without reading), and `shard`/`changed_at`
@@ -18,9 +86,10 @@ export const BY_CHANGE = 'by_change';
  * measured usage (claims + announced − released, `storedPending`): claims and events move
  * them with arithmetic in their update expressions, whole-item writes recompute them.
  */
-export type NodeItem = NodeRecord & {
+export type NodeItem = Omit<NodeRecord, 'instances' | 'claims'> & {
   /** The last report's instances by uuid, so an event's condition can test `attribute_exists(inst.<uuid>)`. */
-  inst: Record<string, Usage>;
+  inst: Record<string, StoredInstance>;
+  claims: Record<string, StoredClaim>;
   ver: number;
   baseline: number;
   claimed_vcpus: number;
@@ -32,11 +101,13 @@ export type NodeItem = NodeRecord & {
 
 export const toItem = (record: NodeRecord, ver: number, nowMs: number): NodeItem => {
   const totals = storedPending(record);
+  const { instances, claims, ...columns } = record;
   return {
-    ...record,
+    ...columns,
+    claims: Object.fromEntries(Object.entries(claims).map(([u, c]) => [u, storedClaim(c)])),
     // A Map marshals any key (an object with an own `constructor` key makes the SDK's marshall throw).
     metadata: new Map(Object.entries(record.metadata)) as unknown as Record<string, string>,
-    inst: reportedByUuid(record.instances),
+    inst: instOf(instances),
     ver,
     // Whole-item writes (report, patch, delete) set the baseline that claims are conditioned on.
     baseline: ver,
@@ -51,12 +122,25 @@ export const toItem = (record: NodeRecord, ver: number, nowMs: number): NodeItem
 export const fromItem = (item: Record<string, unknown>): StoredNode => {
   const { inst, ver, baseline, claimed_vcpus, claimed_memory_mb, claimed_disk_gb, shard, changed_at, ...rest } =
     item as unknown as NodeItem;
-  const record = rest as NodeRecord;
+  const { instances, claims, ...columns } = rest as unknown as NodeRecord & { instances?: NodeRecord['instances'] };
+  // Items written before this layout keep the list beside `inst`.
+  const record = {
+    ...columns,
+    instances: instances ?? instancesOf((inst ?? {}) as unknown as Record<string, Record<string, unknown>>),
+    claims: {},
+  } as NodeRecord;
+  for (const [u, c] of Object.entries(claims ?? {}))
+    record.claims[u] = claimOf(u, c as unknown as Record<string, unknown>);
   record.announced ??= {};
   record.released ??= {};
   record.gone ??= {};
-  // A release of a reported instance copies its `inst` entry, which has no time: the tombstone has it.
-  for (const [uuid, r] of Object.entries(record.released)) r.at ??= record.gone[uuid] ?? record.updated_at;
+  // A release of a reported instance copies its `inst` entry, which has no time (the tombstone has
+  // it) and carries the entry's bookkeeping (`o`, `u`), which is not the ledger's.
+  for (const [uuid, r] of Object.entries(record.released)) {
+    const { o: _o, u: _u, ...sizes } = r as LedgerInstanceRead;
+    sizes.at ??= record.gone[uuid] ?? record.updated_at;
+    record.released[uuid] = sizes as LedgerInstance;
+  }
   record.drift ??= [];
   return {
     record,

@@ -1,0 +1,167 @@
+/**
+ * `npx tsx bench/claims.ts [seconds] [nodes]`: 8 in-process schedulers claiming on `nodes` (1,000) seeded
+ * nodes, then the raw conditional UpdateItem rate, alternating in one process against one DynamoDB Local
+ * (no serverless-offline): the claim path's own cost, and the figure a CPU profile is taken on
+ * (`node --cpu-prof --import tsx bench/claims.ts`). Ports move by QM_TEST_PORT_OFFSET.
+ */
+import { randomUUID } from 'node:crypto';
+import { BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { readConfig } from '../adapters/config';
+import { documentClient } from '../adapters/dynamodb/client';
+import { DynamoFleetStore } from '../adapters/dynamodb/fleet-store';
+import { toItem } from '../adapters/dynamodb/node-item';
+import { makeScheduleDeps } from '../adapters/schedule-deps';
+import { readSchedulerOptions } from '../adapters/scheduler-config';
+import { applyReport, type NodeRecord, type Report } from '../core/nodes';
+import { type ScheduleDeps, scheduleRequest } from '../core/schedule-service';
+import { ScheduleRequestSchema } from '../core/scheduler/request';
+import { startDynamoDbLocal } from '../scripts/lib/dynamodb-local';
+import { stopChild } from '../scripts/lib/stack';
+import { createTablesFromServerlessYml } from '../scripts/lib/tables';
+
+const seconds = Number(process.argv[2] ?? 10);
+const nodes = Number(process.argv[3] ?? 1000);
+const workers = 8;
+const port = 8600 + Number(process.env.QM_TEST_PORT_OFFSET ?? 0);
+const url = `http://127.0.0.1:${port}`;
+const tables = { NodesTable: 'qm-cb-nodes', DecisionsTable: 'qm-cb-decisions', EventsTable: 'qm-cb-events' };
+const AZ = 'bench-az';
+
+const reportFor = (host: string, i: number): Report => ({
+  hypervisor_hostname: host,
+  hypervisor_type: 'QEMU',
+  hypervisor_version: 6_002_000,
+  cpu_info: {
+    arch: 'x86_64',
+    vendor: 'Intel',
+    model: 'Xeon',
+    features: ['avx2'],
+    topology: { sockets: 2, cores: 16, threads: 2 },
+  },
+  vcpus: 64,
+  memory_mb: 262_144,
+  local_gb: 4000,
+  vcpus_used: i % 32,
+  memory_mb_used: 8192 + ((i * 7919) % 131_072),
+  local_gb_used: (i * 13) % 2000,
+  disk_available_least: 4000 - ((i * 13) % 2000),
+  running_vms: i % 20,
+  current_workload: i % 4,
+  instances: [],
+  availability_zone: AZ,
+  seq: 1,
+  reported_at: new Date().toISOString(),
+});
+
+const java = await startDynamoDbLocal(port);
+try {
+  await createTablesFromServerlessYml(url, tables);
+  const db = documentClient('us-east-1', url);
+  const now = Date.now();
+  const items = Array.from({ length: nodes }, (_, i) => {
+    const host = `bench-${String(i).padStart(6, '0')}`;
+    const r: NodeRecord = applyReport(undefined, reportFor(host, i), host, { id: i + 1, service_id: i + 1 }, now, {
+      claimTtlS: 600,
+      windowS: 7200,
+    });
+    return toItem(r, 1, now);
+  });
+  for (let i = 0; i < items.length; i += 25) {
+    await db.send(
+      new BatchWriteCommand({
+        RequestItems: { [tables.NodesTable]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) },
+      }),
+    );
+  }
+  const env = {
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    QM_REGION: 'us-east-1',
+    QM_NODES_TABLE: tables.NodesTable,
+    QM_DECISIONS_TABLE: tables.DecisionsTable,
+    QM_EVENTS_TABLE: tables.EventsTable,
+    QM_DYNAMODB_ENDPOINT: url,
+    QM_SECRET: 'bench-secret-bench-secret-bench-secret',
+    QM_FLEET_RESCAN_S: '3600',
+    QM_SERVICE_DOWN_TIME: '86400',
+  };
+  Object.assign(process.env, env);
+  const body = ScheduleRequestSchema.parse({
+    request_spec: {
+      instance_type: { name: 'm1.small', vcpus: 1, memory_mb: 2048, root_gb: 20, ephemeral_gb: 0, swap: 0 },
+      instance_properties: { availability_zone: AZ },
+    },
+  });
+  const claimRate = async (): Promise<{ perS: number; nvh: number; cpuMsPerClaim: number }> => {
+    const config = readConfig({ ...process.env, ...env });
+    const opts = readSchedulerOptions(env);
+    const deps = Array.from({ length: workers }, () => makeScheduleDeps(config, opts));
+    await Promise.all(deps.map((d) => scheduleRequest(d as ScheduleDeps, body, randomUUID)));
+    const end = Date.now() + seconds * 1000;
+    let ok = 0;
+    let nvh = 0;
+    const cpu0 = process.cpuUsage();
+    await Promise.all(
+      deps.map(async (d) => {
+        while (Date.now() < end) {
+          try {
+            await scheduleRequest(d, body, randomUUID);
+            ok++;
+          } catch (e) {
+            if ((e as { status?: number }).status === 409) nvh++;
+            else throw e;
+          }
+        }
+      }),
+    );
+    const cpu = process.cpuUsage(cpu0);
+    return { perS: ok / seconds, nvh, cpuMsPerClaim: (cpu.user + cpu.system) / 1000 / Math.max(ok, 1) };
+  };
+  const rawRate = async (): Promise<number> => {
+    const end = Date.now() + seconds * 1000;
+    let n = 0;
+    await Promise.all(
+      Array.from({ length: workers }, async (_, w) => {
+        let v = 0;
+        while (Date.now() < end) {
+          await db.send(
+            new UpdateCommand({
+              TableName: tables.NodesTable,
+              Key: { host: `#bench-raw-${w}` },
+              UpdateExpression: 'SET changed_at = :now, v = :next',
+              ConditionExpression: 'attribute_not_exists(v) OR v = :v',
+              ExpressionAttributeValues: { ':now': Date.now(), ':v': v, ':next': v + 1 },
+            }),
+          );
+          v++;
+          n++;
+        }
+      }),
+    );
+    return n / seconds;
+  };
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+  for (let round = 0; round < rounds; round++) {
+    const c = await claimRate();
+    const raw = process.env.BENCH_RAW === '0' ? 1 : await rawRate();
+    console.log(
+      `round ${round}: claims/s ${c.perS.toFixed(0)} (409: ${c.nvh}), raw UpdateItem/s ${raw.toFixed(0)}, ratio ${((100 * c.perS) / raw).toFixed(0)} %, Node CPU ${c.cpuMsPerClaim.toFixed(2)} ms/claim`,
+    );
+  }
+  let bad = 0;
+  for (const n of await new DynamoFleetStore(db, tables.NodesTable).scan()) {
+    const r = n.record;
+    const claimed = Object.values(r.claims);
+    const sum = (k: 'vcpus' | 'memory_mb' | 'disk_gb') => claimed.reduce((s, c) => s + c[k], 0);
+    if (
+      r.memory_mb_used + 512 + sum('memory_mb') > r.memory_mb ||
+      r.vcpus_used + sum('vcpus') > r.vcpus * 4 ||
+      r.local_gb_used + sum('disk_gb') > r.local_gb
+    )
+      bad++;
+  }
+  console.log(`over-committed nodes: ${bad}`);
+  db.destroy();
+} finally {
+  await stopChild(java);
+}
