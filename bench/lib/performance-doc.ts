@@ -31,3 +31,19 @@ export const upsertSection = (file: string, title: string, intro: string, subtit
     .replace(/\n{3,}/g, '\n\n');
   writeFileSync(file, out.endsWith('\n') ? out : `${out}\n`);
 };
+
+/**
+ * The text of one `## title` section of `file` (heading included), or '' when it has none: what
+ * bench/run.ts carries over when it rewrites the file, so the fleet bench's section survives.
+ */
+export const sectionText = (file: string, title: string): string => {
+  if (!existsSync(file)) return '';
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const start = lines.indexOf(`## ${title}`);
+  if (start < 0) return '';
+  const end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
+  return lines
+    .slice(start, end < 0 ? undefined : end)
+    .join('\n')
+    .trimEnd();
+};
