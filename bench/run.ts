@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { benchDecisions, decisionsTable } from './decisions';
 import { benchEndToEnd, type LatencyRow, type ThroughputRow } from './e2e';
+import { sectionText } from './lib/performance-doc';
 import { benchNotify, type NotifyResult } from './notify';
 import { benchSchedulerCore, schedulerCoreTable } from './scheduler-core';
 import { benchSimulate, simulateTable } from './simulate';
@@ -164,5 +165,7 @@ const doc = [
     : []),
 ].join('\n');
 mkdirSync('docs', { recursive: true });
-writeFileSync('docs/performance.md', `${doc}\n`);
+// `npm run bench:fleet` owns its own section: keep it.
+const fleet = sectionText('docs/performance.md', 'Fleet on real DynamoDB limits');
+writeFileSync('docs/performance.md', `${doc}\n${fleet ? `\n${fleet}\n` : ''}`);
 log('wrote docs/performance.md');

@@ -49,6 +49,17 @@ export const storeFailure = (e: unknown): StoreUnavailableError | undefined => {
   return undefined;
 };
 
+let clientHook: ((client: DynamoDBClient) => void) | undefined;
+
+/**
+ * Opt-in instrumentation of every client built from now on (the capacity accounting of
+ * capacity.ts sets it; nothing else does). Unset, `documentClient` adds nothing: production
+ * clients carry no extra middleware.
+ */
+export const setClientHook = (hook: ((client: DynamoDBClient) => void) | undefined): void => {
+  clientHook = hook;
+};
+
 /** One document client per container; `endpoint` points at DynamoDB Local when set. */
 export const documentClient = (region: string, endpoint?: string): DynamoDBDocumentClient => {
   const client = new DynamoDBClient({
@@ -71,6 +82,7 @@ export const documentClient = (region: string, endpoint?: string): DynamoDBDocum
     },
     { step: 'initialize', name: 'qmStoreUnavailable' },
   );
+  clientHook?.(client);
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });

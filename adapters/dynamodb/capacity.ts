@@ -1,0 +1,453 @@
+import type { AttributeValue, ConsumedCapacity, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import {
+  type Consistency,
+  type IndexShape,
+  itemSize,
+  partitionKeyValue,
+  projectItem,
+  readCapacity,
+  type TableShape,
+  tableWrites,
+  type WireItem,
+  writeCapacity,
+} from './capacity-rules';
+import { setClientHook } from './client';
+
+/**
+ * Consumed-capacity accounting for every DynamoDB call a client makes, per table, per index and
+ * per PARTITION-KEY VALUE — the figure AWS throttles on (1,000 WCU/s, 3,000 RCU/s each) and the
+ * one DynamoDB itself never reports. Opt-in: `enableCapacityAccounting(ledger)` before the
+ * functions build their clients; with it off, clients carry no middleware at all.
+ *
+ * How each figure is obtained (the choice, argued):
+ * - Totals per table and per index: what DynamoDB reports (`ReturnConsumedCapacity: INDEXES`,
+ *   asked on every call), kept as `reported` beside our own `computed` totals as a cross-check.
+ *   DynamoDB Local does report them, with AWS's arithmetic for single writes and reads, but
+ *   TransactWriteItems at 4× a plain write where AWS documents 2×, and nothing for a write whose
+ *   condition failed (see docs/performance.md, "Fleet on real DynamoDB limits").
+ * - Writes per partition: from the item's images before and after, priced with
+ *   capacity-rules.ts. The call alone cannot give them: an UpdateItem names the key but not what
+ *   the item weighed before, nor the old value of an index key it moves (a GSI write lands on
+ *   the OLD key's partition as a delete and on the new one as a put). Asking every call for
+ *   ReturnValues would change what the functions get back; a GetItem before each write would
+ *   double the load. DynamoDB Streams (NEW_AND_OLD_IMAGES; DynamoDB Local supports them) give
+ *   both images of every committed write, in order per item, without touching the functions:
+ *   the bench feeds each record to `onStreamRecord`. The middleware adds what the stream cannot
+ *   know: which simulated second the write belongs to and whether it ran in a transaction (×2),
+ *   queued per item key and matched in order; failed conditions (no stream record) are charged
+ *   at the call, on the item's last known size.
+ * - Reads per partition: from the request (GetItem/BatchGet keys, the Query's partition-key
+ *   condition) and the sizes of the items returned (or the last known full size of a table item
+ *   when a projection trimmed the response), priced with the rules.
+ */
+
+/** One tally of capacity: write and read units. */
+export interface Units {
+  wcu: number;
+  rcu: number;
+}
+
+/** Where units land: a table, or one of its indexes, and a partition-key value there. */
+export interface PartitionTally extends Units {
+  table: string;
+  index?: string;
+  partitionKey: string;
+}
+
+interface Pending {
+  second: number;
+  transactional: boolean;
+}
+
+const SEP = '\u0000';
+const bucket = <V>(m: Map<number, Map<string, V>>, second: number): Map<string, V> => {
+  const b = m.get(second) ?? new Map<string, V>();
+  m.set(second, b);
+  return b;
+};
+const add = (m: Map<string, Units>, k: string, u: Partial<Units>) => {
+  const t = m.get(k) ?? { wcu: 0, rcu: 0 };
+  t.wcu += u.wcu ?? 0;
+  t.rcu += u.rcu ?? 0;
+  m.set(k, t);
+};
+
+/**
+ * The tallies of one run, bucketed by the second `clock()` returns (the bench's simulated second).
+ * Tables it has no shape for are counted in the reported totals only.
+ */
+export class CapacityLedger {
+  readonly shapes = new Map<string, TableShape>();
+  /** second → "table\0index\0pk" → units. */
+  private readonly partitions = new Map<number, Map<string, Units>>();
+  /** second → "table\0index" → units DynamoDB reported. */
+  private readonly reportedBySecond = new Map<number, Map<string, Units>>();
+  /** "table\0primary key" → writes seen by the middleware, not yet by the stream. */
+  private readonly pending = new Map<string, Pending[]>();
+  /** Stream records that came before their call's response. */
+  private unmatched: { table: string; key: string; before?: WireItem; after?: WireItem }[] = [];
+  /** "table\0index\0primary key" → last known size of the item (index: of its entry). */
+  private readonly sizes = new Map<string, number>();
+  /** table → sizes of the items written in the window, as written. */
+  readonly writtenSizes = new Map<string, number[]>();
+
+  constructor(
+    tables: readonly TableShape[],
+    readonly clock: () => number,
+  ) {
+    for (const t of tables) this.shapes.set(t.name, t);
+  }
+
+  private primaryKey(table: TableShape, item: WireItem): string {
+    const h = partitionKeyValue(item[table.hashKey]) ?? '';
+    return table.rangeKey ? `${h}${SEP}${partitionKeyValue(item[table.rangeKey]) ?? ''}` : h;
+  }
+
+  private charge(second: number, table: string, index: string | undefined, pk: string, u: Partial<Units>) {
+    add(bucket(this.partitions, second), `${table}${SEP}${index ?? ''}${SEP}${pk}`, u);
+  }
+
+  /** Records what DynamoDB reported for one call. */
+  reported(consumed: ConsumedCapacity | ConsumedCapacity[] | undefined, kind: 'read' | 'write'): void {
+    const second = this.clock();
+    const m = bucket(this.reportedBySecond, second);
+    for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
+      const table = c.TableName ?? '';
+      const u = (x?: { CapacityUnits?: number }) =>
+        kind === 'read' ? { rcu: x?.CapacityUnits ?? 0 } : { wcu: x?.CapacityUnits ?? 0 };
+      add(m, `${table}${SEP}`, u(c.Table ?? (c.GlobalSecondaryIndexes ? undefined : c)));
+      for (const [ix, v] of Object.entries(c.GlobalSecondaryIndexes ?? {})) add(m, `${table}${SEP}${ix}`, u(v));
+    }
+  }
+
+  /** A write the store accepted: its stream record will be charged to this second. */
+  written(tableName: string, key: WireItem, transactional: boolean): void {
+    const table = this.shapes.get(tableName);
+    if (!table) return;
+    const k = `${tableName}${SEP}${this.primaryKey(table, key)}`;
+    const q = this.pending.get(k) ?? [];
+    q.push({ second: this.clock(), transactional });
+    this.pending.set(k, q);
+    if (this.unmatched.length > 0) this.settle();
+  }
+
+  /**
+   * A write the store refused (failed condition, cancelled transaction) or that changes nothing
+   * (a ConditionCheck): charged on the item's last known size, on its table partition only.
+   */
+  unchanged(tableName: string, key: WireItem, transactional: boolean): void {
+    const table = this.shapes.get(tableName);
+    if (!table) return;
+    const pk = this.primaryKey(table, key);
+    const before = this.sizes.get(`${tableName}${SEP}${SEP}${pk}`);
+    const partition = partitionKeyValue(key[table.hashKey]) ?? '';
+    this.charge(this.clock(), tableName, undefined, partition, { wcu: writeCapacity({ before }, { transactional }) });
+  }
+
+  /** One stream record of a table: the item before and after a committed write. */
+  onStreamRecord(tableName: string, before: WireItem | undefined, after: WireItem | undefined): void {
+    const table = this.shapes.get(tableName);
+    const keyItem = after ?? before;
+    if (!table || !keyItem) return;
+    this.unmatched.push({ table: tableName, key: this.primaryKey(table, keyItem), before, after });
+    this.settle();
+  }
+
+  /** Matches stream records to the calls that made them, in order per item. */
+  private settle(): void {
+    const left: typeof this.unmatched = [];
+    for (const r of this.unmatched) {
+      const q = this.pending.get(`${r.table}${SEP}${r.key}`);
+      const p = q?.shift();
+      if (!p) {
+        left.push(r);
+        continue;
+      }
+      if (q && q.length === 0) this.pending.delete(`${r.table}${SEP}${r.key}`);
+      this.price(r.table, r.key, r.before, r.after, p);
+    }
+    this.unmatched = left;
+  }
+
+  private price(tableName: string, key: string, before: WireItem | undefined, after: WireItem | undefined, p: Pending) {
+    const table = this.shapes.get(tableName);
+    if (!table) return;
+    for (const w of tableWrites(before, after, table, { transactional: p.transactional })) {
+      this.charge(p.second, tableName, w.index, w.partitionKey, { wcu: w.wcu });
+    }
+    if (after) {
+      const bytes = itemSize(after);
+      this.sizes.set(`${tableName}${SEP}${SEP}${key}`, bytes);
+      const list = this.writtenSizes.get(tableName) ?? [];
+      list.push(bytes);
+      this.writtenSizes.set(tableName, list);
+      for (const ix of table.indexes) {
+        const entry = projectItem(after, table, ix);
+        if (entry) this.sizes.set(`${tableName}${SEP}${ix.name}${SEP}${key}`, itemSize(entry));
+      }
+    } else this.sizes.delete(`${tableName}${SEP}${SEP}${key}`);
+  }
+
+  /**
+   * Writes accepted but never seen on the stream (an update that changed nothing makes no record):
+   * charged on the item's last known size, table partition only. Call after draining the stream.
+   */
+  closeUnmatched(): void {
+    for (const [k, q] of this.pending) {
+      const [tableName = '', ...rest] = k.split(SEP);
+      const table = this.shapes.get(tableName);
+      if (!table) continue;
+      const before = this.sizes.get(`${tableName}${SEP}${SEP}${rest.join(SEP)}`);
+      for (const p of q) {
+        this.charge(p.second, tableName, undefined, rest[0] ?? '', {
+          wcu: writeCapacity({ before }, { transactional: p.transactional }),
+        });
+      }
+    }
+    this.pending.clear();
+  }
+
+  /** How many stream records still wait for their call (should be 0 after a drain). */
+  get waiting(): number {
+    return this.unmatched.length;
+  }
+
+  /**
+   * A read of `items` (returned, wire form) from a table or index, all on one partition when
+   * `partitionKey` is given (GetItem, Query), else on each item's own (Scan, BatchGet).
+   * `rounding: 'each'` rounds every item up on its own (GetItem, BatchGetItem, TransactGetItems);
+   * 'sum' rounds the page once (Query, Scan).
+   */
+  read(
+    tableName: string,
+    indexName: string | undefined,
+    items: readonly WireItem[],
+    o: { partitionKey?: string; consistency: Consistency; transactional?: boolean; rounding: 'each' | 'sum' },
+  ): void {
+    const table = this.shapes.get(tableName);
+    if (!table) return;
+    const index = indexName ? table.indexes.find((i) => i.name === indexName) : undefined;
+    const hashKey = index ? index.hashKey : table.hashKey;
+    const byPk = new Map<string, number[]>();
+    for (const it of items) {
+      const pk = o.partitionKey ?? partitionKeyValue(it[hashKey]) ?? '';
+      const known = this.sizes.get(`${tableName}${SEP}${indexName ?? ''}${SEP}${this.primaryKey(table, it)}`) ?? 0;
+      const list = byPk.get(pk) ?? [];
+      list.push(Math.max(itemSize(it), known));
+      byPk.set(pk, list);
+    }
+    if (items.length === 0 && o.partitionKey !== undefined) byPk.set(o.partitionKey, []);
+    const second = this.clock();
+    const consistency: Consistency = index ? 'eventual' : o.consistency;
+    for (const [pk, sizes] of byPk) {
+      const rcu =
+        o.rounding === 'sum'
+          ? readCapacity(
+              sizes.reduce((s, b) => s + b, 0),
+              consistency,
+              o,
+            )
+          : sizes.reduce((s, b) => s + readCapacity(b, consistency, o), 0) || readCapacity(0, consistency, o);
+      this.charge(second, tableName, indexName, pk, { rcu });
+    }
+  }
+
+  /** Every second's tallies per partition. */
+  partitionSeconds(): Map<number, PartitionTally[]> {
+    const out = new Map<number, PartitionTally[]>();
+    for (const [s, m] of this.partitions) {
+      out.set(
+        s,
+        [...m].map(([k, u]) => {
+          const [table = '', index = '', partitionKey = ''] = k.split(SEP);
+          return { table, ...(index ? { index } : {}), partitionKey, ...u };
+        }),
+      );
+    }
+    return out;
+  }
+
+  /** Every second's totals as DynamoDB reported them, per "table" or "table/index". */
+  reportedSeconds(): Map<number, Map<string, Units>> {
+    const out = new Map<number, Map<string, Units>>();
+    for (const [s, m] of this.reportedBySecond) {
+      out.set(s, new Map([...m].map(([k, u]) => [k.endsWith(SEP) ? k.slice(0, -1) : k.replace(SEP, '/'), u])));
+    }
+    return out;
+  }
+}
+
+type Input = Record<string, unknown> & { TableName?: string };
+type Output = Record<string, unknown>;
+
+const WRITES = new Set([
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'TransactWriteItemsCommand',
+  'BatchWriteItemCommand',
+]);
+const READS = new Set([
+  'GetItemCommand',
+  'QueryCommand',
+  'ScanCommand',
+  'BatchGetItemCommand',
+  'TransactGetItemsCommand',
+]);
+
+/** The value the key condition gives the partition key (`#h = :v` or `h = :v`, names resolved). */
+export const keyConditionValue = (
+  expression: string | undefined,
+  names: Record<string, string> | undefined,
+  values: Record<string, AttributeValue> | undefined,
+  hashKey: string,
+): string | undefined => {
+  for (const m of (expression ?? '').matchAll(/([#\w.]+)\s*=\s*(:\w+)/g)) {
+    const name = m[1]?.startsWith('#') ? names?.[m[1]] : m[1];
+    if (name === hashKey) return partitionKeyValue(values?.[m[2] ?? '']);
+  }
+  return undefined;
+};
+
+const asWire = (items: unknown, doc: boolean): WireItem[] =>
+  ((items as Record<string, unknown>[] | undefined) ?? []).map((i) =>
+    doc ? (marshall(i, { removeUndefinedValues: true, convertClassInstanceToMap: true }) as WireItem) : (i as WireItem),
+  );
+
+const failedWrite = (e: unknown) => {
+  const name = (e as { name?: string }).name;
+  return name === 'ConditionalCheckFailedException' || name === 'TransactionCanceledException';
+};
+
+/** Records one call's capacity: the input (marshalled), the output (marshalled or, for a document command, native). */
+const record = (ledger: CapacityLedger, command: string, input: Input, output: Output | undefined, doc: boolean) => {
+  if (WRITES.has(command)) {
+    if (output) ledger.reported(output.ConsumedCapacity as ConsumedCapacity[] | undefined, 'write');
+    const ok = output !== undefined;
+    const one = (table: string, key: WireItem, tx: boolean, changes: boolean) =>
+      ok && changes ? ledger.written(table, key, tx) : ledger.unchanged(table, key, tx);
+    const table = input.TableName ?? '';
+    if (command === 'PutItemCommand') one(table, input.Item as WireItem, false, true);
+    else if (command === 'UpdateItemCommand' || command === 'DeleteItemCommand')
+      one(table, input.Key as WireItem, false, true);
+    else if (command === 'TransactWriteItemsCommand') {
+      for (const t of (input.TransactItems ?? []) as Record<string, Input>[]) {
+        if (t.Put) one(t.Put.TableName ?? '', t.Put.Item as WireItem, true, true);
+        else if (t.Update) one(t.Update.TableName ?? '', t.Update.Key as WireItem, true, true);
+        else if (t.Delete) one(t.Delete.TableName ?? '', t.Delete.Key as WireItem, true, true);
+        else if (t.ConditionCheck) one(t.ConditionCheck.TableName ?? '', t.ConditionCheck.Key as WireItem, true, false);
+      }
+    } else if (command === 'BatchWriteItemCommand' && ok) {
+      const unprocessed = (output?.UnprocessedItems ?? {}) as Record<string, unknown[]>;
+      for (const [t, reqs] of Object.entries((input.RequestItems ?? {}) as Record<string, Record<string, Input>[]>)) {
+        const left = new Set((unprocessed[t] ?? []).map((r) => JSON.stringify(r)));
+        for (const r of reqs) {
+          if (left.has(JSON.stringify(r))) continue;
+          if (r.PutRequest) ledger.written(t, r.PutRequest.Item as WireItem, false);
+          else if (r.DeleteRequest) ledger.written(t, r.DeleteRequest.Key as WireItem, false);
+        }
+      }
+    }
+    return;
+  }
+  if (!READS.has(command) || !output) return;
+  ledger.reported(output.ConsumedCapacity as ConsumedCapacity[] | undefined, 'read');
+  const table = input.TableName ?? '';
+  const consistency: Consistency = input.ConsistentRead ? 'strong' : 'eventual';
+  const index = input.IndexName as string | undefined;
+  if (command === 'GetItemCommand') {
+    const shape = ledger.shapes.get(table);
+    const pk = shape ? partitionKeyValue((input.Key as WireItem)[shape.hashKey]) : undefined;
+    const items = output.Item ? asWire([output.Item], doc) : [];
+    ledger.read(table, undefined, items, {
+      ...(pk !== undefined ? { partitionKey: pk } : {}),
+      consistency,
+      rounding: 'each',
+    });
+  } else if (command === 'QueryCommand') {
+    const shape = ledger.shapes.get(table);
+    const ix: IndexShape | undefined = index ? shape?.indexes.find((i) => i.name === index) : undefined;
+    const hashKey = ix?.hashKey ?? shape?.hashKey ?? '';
+    const pk = keyConditionValue(
+      input.KeyConditionExpression as string | undefined,
+      input.ExpressionAttributeNames as Record<string, string> | undefined,
+      input.ExpressionAttributeValues as Record<string, AttributeValue> | undefined,
+      hashKey,
+    );
+    ledger.read(table, index, asWire(output.Items, doc), {
+      ...(pk !== undefined ? { partitionKey: pk } : {}),
+      consistency,
+      rounding: 'sum',
+    });
+  } else if (command === 'ScanCommand') {
+    ledger.read(table, index, asWire(output.Items, doc), { consistency, rounding: 'sum' });
+  } else if (command === 'BatchGetItemCommand') {
+    const req = (input.RequestItems ?? {}) as Record<string, { ConsistentRead?: boolean }>;
+    for (const [t, items] of Object.entries((output.Responses ?? {}) as Record<string, unknown[]>)) {
+      ledger.read(t, undefined, asWire(items, doc), {
+        consistency: req[t]?.ConsistentRead ? 'strong' : 'eventual',
+        rounding: 'each',
+      });
+    }
+  } else if (command === 'TransactGetItemsCommand') {
+    const gets = ((input.TransactItems ?? []) as { Get?: Input }[]).map((g) => g.Get);
+    const responses = (output.Responses ?? []) as { Item?: unknown }[];
+    gets.forEach((g, i) => {
+      const item = responses[i]?.Item;
+      if (g)
+        ledger.read(g.TableName ?? '', undefined, item ? asWire([item], doc) : [], {
+          consistency: 'strong',
+          transactional: true,
+          rounding: 'each',
+        });
+    });
+  }
+};
+
+const QM_INPUT = Symbol('qmCapacityInput');
+
+/**
+ * Adds the accounting to one client: ask for INDEXES on every call (initialize step, so both raw
+ * and document commands carry it), then, at the build step — after the document client has
+ * marshalled the input, while the response below is not yet turned back into plain objects for
+ * raw commands — record the call. A document command's output arrives unmarshalled; it is
+ * recognised by its input having been replaced by the marshaller, and marshalled back for sizing.
+ */
+export const attachCapacityAccounting = (client: DynamoDBClient, ledger: CapacityLedger): void => {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as Input;
+      if (input && typeof input === 'object') {
+        if (!('ReturnConsumedCapacity' in input)) input.ReturnConsumedCapacity = 'INDEXES';
+        (context as Record<symbol, unknown>)[QM_INPUT] = input;
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'qmCapacityAsk', priority: 'high' },
+  );
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as Input;
+      const doc = (context as Record<symbol, unknown>)[QM_INPUT] !== input;
+      const command = context.commandName ?? '';
+      try {
+        const out = await next(args);
+        record(ledger, command, input, out.output as unknown as Output, doc);
+        return out;
+      } catch (e) {
+        if (failedWrite(e)) record(ledger, command, input, undefined, doc);
+        throw e;
+      }
+    },
+    { step: 'build', name: 'qmCapacityRecord', priority: 'low' },
+  );
+};
+
+/**
+ * Turns the accounting on for every client `documentClient` builds from now on (the functions
+ * build theirs at cold start: call this before importing a handler). Off by default; `undefined`
+ * turns it off again.
+ */
+export const enableCapacityAccounting = (ledger: CapacityLedger | undefined): void =>
+  setClientHook(ledger ? (c) => attachCapacityAccounting(c, ledger) : undefined);

@@ -1,0 +1,49 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+
+/**
+ * Replaces (or appends) one `## title` section of a markdown file, keeping every other section
+ * as it is; within it, replaces (or appends) one `### subtitle` block when `subtitle` is given.
+ * bench/run.ts rewrites docs/performance.md whole; the fleet bench owns only its section.
+ */
+export const upsertSection = (file: string, title: string, intro: string, subtitle: string, body: string): void => {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Performance\n';
+  const head = `## ${title}`;
+  const lines = text.split('\n');
+  const start = lines.indexOf(head);
+  const end = start < 0 ? -1 : lines.findIndex((l, i) => i > start && l.startsWith('## '));
+  const section = start < 0 ? [] : lines.slice(start + 1, end < 0 ? undefined : end);
+  // Sub-blocks of the section: keep the others, replace ours.
+  const blocks = new Map<string, string[]>();
+  let current: string | undefined;
+  for (const l of section) {
+    if (l.startsWith('### ')) {
+      current = l.slice(4);
+      blocks.set(current, []);
+    } else if (current !== undefined) blocks.get(current)?.push(l);
+  }
+  blocks.set(subtitle, ['', body.trimEnd(), '']);
+  const rendered = [head, '', intro.trimEnd(), ''];
+  for (const [t, b] of blocks) rendered.push(`### ${t}`, ...b);
+  const before = start < 0 ? lines : lines.slice(0, start);
+  const after = start < 0 || end < 0 ? [] : lines.slice(end);
+  const out = [...before, ...(start < 0 && before.at(-1) !== '' ? [''] : []), ...rendered, ...after]
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n');
+  writeFileSync(file, out.endsWith('\n') ? out : `${out}\n`);
+};
+
+/**
+ * The text of one `## title` section of `file` (heading included), or '' when it has none: what
+ * bench/run.ts carries over when it rewrites the file, so the fleet bench's section survives.
+ */
+export const sectionText = (file: string, title: string): string => {
+  if (!existsSync(file)) return '';
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const start = lines.indexOf(`## ${title}`);
+  if (start < 0) return '';
+  const end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
+  return lines
+    .slice(start, end < 0 ? undefined : end)
+    .join('\n')
+    .trimEnd();
+};
