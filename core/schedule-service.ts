@@ -127,7 +127,8 @@ const markGroupHosts = (
   }
 };
 
-const decisionRecord = (
+/** The stored form of a decision (GET /decisions/{id}); test/fixtures/big-decision.ts builds its records with it too. */
+export const decisionRecord = (
   id: string,
   req: ScheduleRequest,
   spec: RequestSpec,
