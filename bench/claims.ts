@@ -5,19 +5,18 @@
  * (`node --cpu-prof --import tsx bench/claims.ts`). Ports move by QM_TEST_PORT_OFFSET.
  */
 import { randomUUID } from 'node:crypto';
-import { BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { readConfig } from '../adapters/config';
 import { documentClient } from '../adapters/dynamodb/client';
 import { DynamoFleetStore } from '../adapters/dynamodb/fleet-store';
-import { toItem } from '../adapters/dynamodb/node-item';
 import { makeScheduleDeps } from '../adapters/schedule-deps';
 import { readSchedulerOptions } from '../adapters/scheduler-config';
-import { applyReport, type NodeRecord, type Report } from '../core/nodes';
 import { type ScheduleDeps, scheduleRequest } from '../core/schedule-service';
 import { ScheduleRequestSchema } from '../core/scheduler/request';
 import { startDynamoDbLocal } from '../scripts/lib/dynamodb-local';
 import { stopChild } from '../scripts/lib/stack';
 import { createTablesFromServerlessYml } from '../scripts/lib/tables';
+import { benchHost, hostReport, seedNodes, spreadUsage } from './lib/bench-nodes';
 
 const seconds = Number(process.argv[2] ?? 10);
 const nodes = Number(process.argv[3] ?? 1000);
@@ -27,52 +26,17 @@ const url = `http://127.0.0.1:${port}`;
 const tables = { NodesTable: 'qm-cb-nodes', DecisionsTable: 'qm-cb-decisions', EventsTable: 'qm-cb-events' };
 const AZ = 'bench-az';
 
-const reportFor = (host: string, i: number): Report => ({
-  hypervisor_hostname: host,
-  hypervisor_type: 'QEMU',
-  hypervisor_version: 6_002_000,
-  cpu_info: {
-    arch: 'x86_64',
-    vendor: 'Intel',
-    model: 'Xeon',
-    features: ['avx2'],
-    topology: { sockets: 2, cores: 16, threads: 2 },
-  },
-  vcpus: 64,
-  memory_mb: 262_144,
-  local_gb: 4000,
-  vcpus_used: i % 32,
-  memory_mb_used: 8192 + ((i * 7919) % 131_072),
-  local_gb_used: (i * 13) % 2000,
-  disk_available_least: 4000 - ((i * 13) % 2000),
-  running_vms: i % 20,
-  current_workload: i % 4,
-  instances: [],
-  availability_zone: AZ,
-  seq: 1,
-  reported_at: new Date().toISOString(),
-});
-
 const java = await startDynamoDbLocal(port);
 try {
   await createTablesFromServerlessYml(url, tables);
-  const db = documentClient('us-east-1', url);
-  const now = Date.now();
-  const items = Array.from({ length: nodes }, (_, i) => {
-    const host = `bench-${String(i).padStart(6, '0')}`;
-    const r: NodeRecord = applyReport(undefined, reportFor(host, i), host, { id: i + 1, service_id: i + 1 }, now, {
-      claimTtlS: 600,
-      windowS: 7200,
-    });
-    return toItem(r, 1, now);
+  await seedNodes({
+    endpoint: url,
+    table: tables.NodesTable,
+    from: 0,
+    to: nodes,
+    reportOf: (i) => hostReport(benchHost('bench', i), AZ, spreadUsage(i)),
   });
-  for (let i = 0; i < items.length; i += 25) {
-    await db.send(
-      new BatchWriteCommand({
-        RequestItems: { [tables.NodesTable]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) },
-      }),
-    );
-  }
+  const db = documentClient('us-east-1', url);
   const env = {
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',

@@ -6,17 +6,16 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { readConfig } from '../adapters/config';
 import { documentClient } from '../adapters/dynamodb/client';
 import { DynamoFleetStore } from '../adapters/dynamodb/fleet-store';
-import { toItem } from '../adapters/dynamodb/node-item';
 import { makeScheduleDeps } from '../adapters/schedule-deps';
 import { readSchedulerOptions } from '../adapters/scheduler-config';
-import { applyReport, type NodeRecord, type Report } from '../core/nodes';
 import { type ScheduleDeps, scheduleRequest } from '../core/schedule-service';
 import { ScheduleRequestSchema } from '../core/scheduler/request';
 import { type Stack, startStack } from '../scripts/lib/stack';
+import { benchHost, hostReport, seedNodes, spreadUsage } from './lib/bench-nodes';
 
 export interface LatencyRow {
   nodes: number;
@@ -43,64 +42,15 @@ export interface ThroughputRow {
 
 const AZ = 'bench-az';
 
-const reportFor = (host: string, i: number): Report => ({
-  hypervisor_hostname: host,
-  hypervisor_type: 'QEMU',
-  hypervisor_version: 6_002_000,
-  cpu_info: {
-    arch: 'x86_64',
-    vendor: 'Intel',
-    model: 'Xeon',
-    features: ['avx2'],
-    topology: { sockets: 2, cores: 16, threads: 2 },
-  },
-  vcpus: 64,
-  memory_mb: 262_144,
-  local_gb: 4000,
-  vcpus_used: i % 32,
-  memory_mb_used: 8192 + ((i * 7919) % 131_072),
-  local_gb_used: (i * 13) % 2000,
-  disk_available_least: 4000 - ((i * 13) % 2000),
-  running_vms: i % 20,
-  current_workload: i % 4,
-  instances: [],
-  availability_zone: AZ,
-  seq: 1,
-  reported_at: new Date().toISOString(),
-});
-
-/** Writes nodes straight into the table (25 per BatchWrite), as reports would have left them. */
-export const seed = async (stack: Stack, from: number, to: number) => {
-  const db = documentClient('us-east-1', stack.dynamodbUrl);
-  const now = Date.now();
-  const items = [];
-  for (let i = from; i < to; i++) {
-    const host = `bench-${String(i).padStart(6, '0')}`;
-    const record: NodeRecord = applyReport(undefined, reportFor(host, i), host, { id: i + 1, service_id: i + 1 }, now, {
-      claimTtlS: 600,
-      windowS: 7200,
-    });
-    items.push(toItem(record, 1, now));
-  }
-  const batches: (typeof items)[] = [];
-  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (next < batches.length) {
-        const batch = batches[next++] ?? [];
-        let req: Record<string, unknown[]> | undefined = {
-          [stack.nodesTable]: batch.map((Item) => ({ PutRequest: { Item } })),
-        };
-        while (req && Object.keys(req).length > 0) {
-          const out = await db.send(new BatchWriteCommand({ RequestItems: req as never }));
-          req = out.UnprocessedItems as Record<string, unknown[]> | undefined;
-        }
-      }
-    }),
-  );
-  db.destroy();
-};
+/** Writes nodes straight into the table, as reports would have left them. */
+export const seed = (stack: Stack, from: number, to: number): Promise<void> =>
+  seedNodes({
+    endpoint: stack.dynamodbUrl,
+    table: stack.nodesTable,
+    from,
+    to,
+    reportOf: (i) => hostReport(benchHost('bench', i), AZ, spreadUsage(i)),
+  });
 
 const scheduleBody = () => ({
   request_spec: {

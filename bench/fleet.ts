@@ -10,23 +10,27 @@
  * seconds. Capacity is accounted by adapters/dynamodb/capacity.ts (per table, index and
  * partition-key value; writes priced from the tables' streams), and the tables and indexes are
  * read from DescribeTable, so the bench measures whatever design serverless.yml has.
- * Prints a markdown table and updates "Fleet on real DynamoDB limits" in docs/performance.md.
+ * Also measures a fresh schedule container's cold start (seconds, heap of its fleet copy) and each claim's WCU.
+ * Prints markdown tables and updates "Fleet on real DynamoDB limits" in docs/performance.md: a row per run
+ * (hosts + load) in its summary table, and the run's detail under its own heading.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { register } from 'node:module';
 import { DescribeTableCommand, DynamoDBClient, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SNSEvent } from 'aws-lambda';
+import { readConfig } from '../adapters/config';
 import { CapacityLedger, enableCapacityAccounting, type PartitionTally } from '../adapters/dynamodb/capacity';
 import { PARTITION_LIMITS, type TableShape, tableShape } from '../adapters/dynamodb/capacity-rules';
-import { documentClient } from '../adapters/dynamodb/client';
-import { toItem } from '../adapters/dynamodb/node-item';
+import { makeScheduleDeps } from '../adapters/schedule-deps';
+import { readSchedulerOptions } from '../adapters/scheduler-config';
 import { instancePayload, notification } from '../agent/notifications';
 import { operatorToken } from '../core/auth';
-import { applyReport, type Report } from '../core/nodes';
+import type { Report } from '../core/nodes';
 import { startDynamoDbLocal } from '../scripts/lib/dynamodb-local';
 import { createTablesFromServerlessYml } from '../scripts/lib/tables';
-import { upsertSection } from './lib/performance-doc';
+import { benchHost, hostReport, seedNodes } from './lib/bench-nodes';
+import { sectionText, upsertSection, upsertTableRow } from './lib/performance-doc';
 import { StreamFeed } from './lib/stream-feed';
 
 const arg = (name: string, def: number): number => {
@@ -59,7 +63,7 @@ const rand = prng(12);
 
 const AZ = 'fleet-az';
 const FLAVOR = { vcpus: 1, memory_mb: 512, disk_gb: 1 };
-const hostName = (i: number) => `fleet-${String(i).padStart(6, '0')}`;
+const hostName = (i: number) => benchHost('fleet', i);
 
 interface Instance {
   uuid: string;
@@ -79,67 +83,25 @@ const hosts: HostState[] = Array.from({ length: HOSTS }, () => ({ seq: 1, instan
 const reportOf = (i: number, s: HostState): Report => {
   const inst = [...s.instances.values()];
   const sum = (k: 'vcpus' | 'memory_mb' | 'disk_gb') => inst.reduce((t, x) => t + x[k], 0);
-  return {
-    hypervisor_hostname: hostName(i),
-    hypervisor_type: 'QEMU',
-    hypervisor_version: 6_002_000,
-    cpu_info: {
-      arch: 'x86_64',
-      vendor: 'Intel',
-      model: 'Xeon',
-      features: ['avx2'],
-      topology: { sockets: 2, cores: 16, threads: 2 },
+  return hostReport(
+    hostName(i),
+    AZ,
+    {
+      vcpus_used: (i % 16) + sum('vcpus'),
+      memory_mb_used: 8192 + ((i * 7919) % 65_536) + sum('memory_mb'),
+      local_gb_used: ((i * 13) % 1000) + sum('disk_gb'),
+      disk_available_least: 3000 - sum('disk_gb'),
+      running_vms: inst.length,
+      current_workload: 0,
+      instances: inst,
     },
-    vcpus: 64,
-    memory_mb: 262_144,
-    local_gb: 4000,
-    vcpus_used: (i % 16) + sum('vcpus'),
-    memory_mb_used: 8192 + ((i * 7919) % 65_536) + sum('memory_mb'),
-    local_gb_used: ((i * 13) % 1000) + sum('disk_gb'),
-    disk_available_least: 3000 - sum('disk_gb'),
-    running_vms: inst.length,
-    current_workload: 0,
-    instances: inst,
-    availability_zone: AZ,
-    seq: s.seq,
-    reported_at: new Date().toISOString(),
-  };
+    s.seq,
+  );
 };
 
 const TABLES = { NodesTable: 'fleet-nodes', DecisionsTable: 'fleet-decisions', EventsTable: 'fleet-events' };
 const endpoint = `http://127.0.0.1:${PORT}`;
 const secret = `fleet-${randomUUID()}`;
-
-/** Seeds every host as its first report would leave it: BatchWriteItem, 25 items a call, 8 at once. */
-const seed = async () => {
-  const db = documentClient('us-east-1', endpoint);
-  const now = Date.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (next < HOSTS) {
-        const from = next;
-        next = Math.min(HOSTS, next + 25);
-        let req: Record<string, unknown[]> | undefined = {
-          [TABLES.NodesTable]: Array.from({ length: next - from }, (_, k) => {
-            const i = from + k;
-            const host = hostName(i);
-            const record = applyReport(undefined, reportOf(i, hosts[i]!), host, { id: i + 1, service_id: i + 1 }, now, {
-              claimTtlS: 600,
-              windowS: 7200,
-            });
-            return { PutRequest: { Item: toItem(record, 1, now) } };
-          }),
-        };
-        while (req && Object.keys(req).length > 0) {
-          const out = await db.send(new BatchWriteCommand({ RequestItems: req as never }));
-          req = out.UnprocessedItems as Record<string, unknown[]> | undefined;
-        }
-      }
-    }),
-  );
-  db.destroy();
-};
 
 const raw = new DynamoDBClient({
   endpoint,
@@ -207,6 +169,31 @@ const snsEvent = (message: string): SNSEvent => ({
   ],
 });
 
+/** The operation (report, schedule, notify) a DynamoDB call is made for: the ledger tags its writes with it. */
+const operation = new AsyncLocalStorage<string>();
+
+/**
+ * A fresh schedule container's cold start through the real path (makeScheduleDeps → CachedFleet
+ * refresh: whatever that reads today, a full scan or a snapshot): its seconds, and the heap its
+ * fleet copy holds — heap used after − before, each after a full GC when node runs with
+ * --expose-gc (npm run bench:fleet does), else a rougher figure.
+ */
+const coldStart = async () => {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const before = process.memoryUsage().heapUsed;
+  const deps = makeScheduleDeps(readConfig(), readSchedulerOptions());
+  const t0 = performance.now();
+  const nodes = (await deps.fleet.refresh()).nodes.length;
+  const seconds = (performance.now() - t0) / 1000;
+  gc?.();
+  const heapMb = (process.memoryUsage().heapUsed - before) / 2 ** 20;
+  // Used after the measure, so the copy is still held when it is taken.
+  deps.fleet.invalidate();
+  return { seconds, nodes, heapMb, gc: gc !== undefined };
+};
+
+const max = (xs: readonly number[]) => xs.reduce((a, b) => Math.max(a, b), 0);
 const pct = (xs: number[], p: number) => {
   if (xs.length === 0) return 0;
   const s = [...xs].sort((a, b) => a - b);
@@ -223,12 +210,20 @@ const main = async () => {
   try {
     await createTablesFromServerlessYml(endpoint, TABLES);
     log(`seeding ${HOSTS.toLocaleString('en-US')} hosts`);
-    await seed();
+    await seedNodes({
+      endpoint,
+      table: TABLES.NodesTable,
+      from: 0,
+      to: HOSTS,
+      reportOf: (i) => reportOf(i, hosts[i]!),
+    });
+    log(`seeded in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     const tables = await streamsAndShapes();
     let second = -1;
     const ledger = new CapacityLedger(
       tables.map((t) => t.shape),
       () => second,
+      () => operation.getStore(),
     );
     const feeds = tables.map(
       (t) => new StreamFeed(endpoint, t.arn, (before, after) => ledger.onStreamRecord(t.shape.name, before, after)),
@@ -244,11 +239,20 @@ const main = async () => {
       QM_SECRET: secret,
       // Wall time stretches under the slowdown: a host reporting every simulated minute must stay up.
       QM_SERVICE_DOWN_TIME: '86400',
+      // The same for the schedule container's full rescan (every 300 s): the window is shorter than that in
+      // simulated time, and must not see rescans that only the slowdown brought into it.
+      QM_FLEET_RESCAN_S: '86400',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       POWERTOOLS_METRICS_DISABLED: 'true',
     });
     enableCapacityAccounting(ledger);
     register('./lib/page-stub-hooks.mjs', import.meta.url);
+    second = -2;
+    const cold = await coldStart();
+    log(
+      `cold start: ${cold.seconds.toFixed(1)} s, ${cold.nodes.toLocaleString('en-US')} nodes, ${cold.heapMb.toFixed(0)} MB of heap`,
+    );
+    second = -1;
     const report = (await import('../functions/report/handler')).handler as unknown as HttpHandler;
     const schedule = (await import('../functions/schedule/handler')).handler as unknown as HttpHandler;
     const notify = (await import('../functions/notify/handler')).handler as unknown as SnsHandler;
@@ -264,7 +268,8 @@ const main = async () => {
     const created: { uuid: string; host: number }[] = [];
     let changed = new Set<number>();
 
-    const doReport = async (i: number) => {
+    const doReport = (i: number) => operation.run('report', () => reportOnce(i));
+    const reportOnce = async (i: number) => {
       const s = hosts[i]!;
       s.seq++;
       const host = hostName(i);
@@ -275,7 +280,8 @@ const main = async () => {
       counts.report++;
       if (r.statusCode >= 300) fail('report', `${r.statusCode} ${r.body}`);
     };
-    const doSchedule = async () => {
+    const doSchedule = () => operation.run('schedule', scheduleOnce);
+    const scheduleOnce = async () => {
       const uuid = randomUUID();
       const r = await schedule(
         apiEvent(
@@ -306,7 +312,8 @@ const main = async () => {
         placed.push({ uuid, host: Number(host.slice('fleet-'.length)) });
       }
     };
-    const doNotify = async (kind: 'create' | 'delete') => {
+    const doNotify = (kind: 'create' | 'delete') => operation.run('notify', () => notifyOnce(kind));
+    const notifyOnce = async (kind: 'create' | 'delete') => {
       const pool = kind === 'create' ? placed : created;
       const pick = pool.shift();
       if (!pick) {
@@ -399,7 +406,7 @@ const main = async () => {
     // Per (table, index): units per second; per partition: mean and peak per second.
     const where = (t: { table: string; index?: string }) => (t.index ? `${t.table} / ${t.index}` : t.table);
     const perSecond = ledger.partitionSeconds();
-    const cold = perSecond.get(-1) ?? [];
+    const handlerCold = perSecond.get(-1) ?? [];
     const window = [...perSecond].filter(([s]) => s >= 0);
     const totals = new Map<string, { wcu: number; rcu: number }>();
     const parts = new Map<
@@ -448,13 +455,18 @@ const main = async () => {
       { p, kind: 'RCU', mean: p.rcu / SECONDS, limit: PARTITION_LIMITS.rcu },
     ]);
     const binding = shares.reduce((a, b) => (b.mean / b.limit > a.mean / a.limit ? b : a), shares[0]!);
-    const coldRcu = cold.reduce((s, t) => s + t.rcu, 0);
+    const coldRcu = handlerCold.reduce((s, t) => s + t.rcu, 0);
+    // A claim's write: the node item's UpdateItem (or its transaction item) a schedule request made, table + indexes.
+    const claimWcu = ledger.writeCosts('schedule', TABLES.NodesTable);
+    const claimMean = claimWcu.reduce((a, b) => a + b, 0) / Math.max(1, claimWcu.length);
 
+    const coldCell = f1(cold.seconds);
+    const memoryCell = `${f0(cold.heapMb)}${cold.gc ? '' : ' (no --expose-gc)'}`;
     const rates = `${f0(counts.report / SECONDS)} reports/s, ${f0(counts.schedule / SECONDS)} schedules/s, ${f0(counts.notify / SECONDS)} notifications/s`;
     const summary = [
-      '| hosts | load | simulated s | slowdown (wall s / simulated s) | reports/s | schedules/s | notifications/s | hottest write partition | its WCU/s mean (peak) | % of 1,000 | hottest read partition | its RCU/s mean (peak) | % of 3,000 | first limit to bind | node item bytes p50 / max | decision bytes p50 / max | cold-start scan RCU |',
-      '|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|---:|---:|---|---:|---:|---:|',
-      `| ${f0(HOSTS)} | ${LOAD}× | ${SECONDS} | ${f1(wallS / SECONDS)} | ${f0(counts.report / SECONDS)} | ${f0(counts.schedule / SECONDS)} | ${f0(counts.notify / SECONDS)} | ${hotW.where} \`${hotW.pk}\` | ${f0(hotW.wcu / SECONDS)} (${f0(hotW.peakWcu)}) | ${pctOf(hotW.wcu / SECONDS, PARTITION_LIMITS.wcu)} | ${hotR.where} \`${hotR.pk}\` | ${f0(hotR.rcu / SECONDS)} (${f0(hotR.peakRcu)}) | ${pctOf(hotR.rcu / SECONDS, PARTITION_LIMITS.rcu)} | ${binding.p.where} \`${binding.p.pk}\` ${binding.kind}, ${pctOf(binding.mean, binding.limit)} | ${f0(pct(nodeSizes, 50))} / ${f0(Math.max(0, ...nodeSizes))} | ${f0(pct(decisionSizes, 50))} / ${f0(Math.max(0, ...decisionSizes))} | ${f0(coldRcu)} |`,
+      '| hosts | load | simulated s | slowdown (wall s / simulated s) | reports/s | schedules/s | notifications/s | hottest write partition | its WCU/s mean (peak) | % of 1,000 | hottest read partition | its RCU/s mean (peak) | % of 3,000 | first limit to bind | node item bytes p50 / max | decision bytes p50 / max | cold-start scan RCU | cold start s | fleet memory MB | claim WCU mean / max (claims) |',
+      '|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|',
+      `| ${f0(HOSTS)} | ${LOAD}× | ${SECONDS} | ${f1(wallS / SECONDS)} | ${f0(counts.report / SECONDS)} | ${f0(counts.schedule / SECONDS)} | ${f0(counts.notify / SECONDS)} | ${hotW.where} \`${hotW.pk}\` | ${f0(hotW.wcu / SECONDS)} (${f0(hotW.peakWcu)}) | ${pctOf(hotW.wcu / SECONDS, PARTITION_LIMITS.wcu)} | ${hotR.where} \`${hotR.pk}\` | ${f0(hotR.rcu / SECONDS)} (${f0(hotR.peakRcu)}) | ${pctOf(hotR.rcu / SECONDS, PARTITION_LIMITS.rcu)} | ${binding.p.where} \`${binding.p.pk}\` ${binding.kind}, ${pctOf(binding.mean, binding.limit)} | ${f0(pct(nodeSizes, 50))} / ${f0(max(nodeSizes))} | ${f0(pct(decisionSizes, 50))} / ${f0(max(decisionSizes))} | ${f0(coldRcu)} | ${coldCell} | ${memoryCell} | ${f1(claimMean)} / ${f0(max(claimWcu))} (${f0(claimWcu.length)}) |`,
     ].join('\n');
     const breakdown = [
       '| table / index | WCU/s (rules) | WCU/s (DynamoDB Local reported) | RCU/s (rules) | RCU/s (DynamoDB Local reported) | partition-key values written | hottest partition: WCU/s mean (peak) | hottest: RCU/s mean (peak) |',
@@ -470,6 +482,42 @@ const main = async () => {
       }),
     ].join('\n');
     const command = `npm run bench:fleet -- --hosts ${HOSTS}${LOAD !== 1 ? ` --load ${LOAD}` : ''} --seconds ${SECONDS}`;
+    // One row per run (hosts + load) in the table at the top of the section; runs accumulate.
+    const overview = upsertTableRow(
+      WRITE_DOC ? sectionText(DOC, SECTION) : '',
+      [
+        'hosts',
+        'load',
+        'reports/s',
+        'schedules/s',
+        'notifications/s',
+        'hottest write partition',
+        '% of 1,000 WCU/s',
+        'hottest read partition',
+        '% of 3,000 RCU/s',
+        'cold start s',
+        'fleet memory MB',
+        'decision bytes p50 / max',
+        'claim WCU mean / max',
+        'command',
+      ],
+      [
+        f0(HOSTS),
+        `${LOAD}×`,
+        f0(counts.report / SECONDS),
+        f0(counts.schedule / SECONDS),
+        f0(counts.notify / SECONDS),
+        `${hotW.where} \`${hotW.pk}\``,
+        pctOf(hotW.wcu / SECONDS, PARTITION_LIMITS.wcu),
+        `${hotR.where} \`${hotR.pk}\``,
+        pctOf(hotR.rcu / SECONDS, PARTITION_LIMITS.rcu),
+        coldCell,
+        memoryCell,
+        `${f0(pct(decisionSizes, 50))} / ${f0(max(decisionSizes))}`,
+        `${f1(claimMean)} / ${f0(max(claimWcu))}`,
+        `\`${command}\``,
+      ],
+    );
     const body = [
       `\`${command}\`, ${new Date().toISOString().slice(0, 16)}Z: ${rates} for ${SECONDS} simulated s in ${f1(wallS)} wall s (slowdown ${f1(wallS / SECONDS)}×); ${counts.noValidHost} NoValidHost, ${counts.errors} errors, ${counts.skipped} notifications skipped (nothing to notify yet).`,
       '',
@@ -483,13 +531,7 @@ const main = async () => {
       `stream records ${feeds.map((f) => f.records).join('/')}, unmatched ${ledger.waiting}, total ${((Date.now() - started) / 1000).toFixed(0)} s`,
     );
     if (WRITE_DOC) {
-      upsertSection(
-        'docs/performance.md',
-        'Fleet on real DynamoDB limits',
-        FLEET_INTRO,
-        `${f0(HOSTS)} hosts, load ${LOAD}×`,
-        body,
-      );
+      upsertSection(DOC, SECTION, `${FLEET_INTRO}\n\n${overview}`, `${f0(HOSTS)} hosts, load ${LOAD}×`, body);
       log('updated docs/performance.md');
     }
   } finally {
@@ -499,6 +541,8 @@ const main = async () => {
   }
 };
 
+const DOC = 'docs/performance.md';
+const SECTION = 'Fleet on real DynamoDB limits';
 const FLEET_INTRO = `Measured by \`npm run bench:fleet\` (bench/fleet.ts): the real report, schedule and notify handlers,
 called in one process with the events serverless-offline would hand them, against DynamoDB Local. Every
 host reports every 60 s (÷ load) with ±${JITTER_S} s jitter and again the second after a notification changed
@@ -506,8 +550,14 @@ it; schedule requests place one 1-vCPU instance each; notifications alternate cr
 instance and delete.end of a created one. DynamoDB Local enforces no limit, so each simulated second's
 calls run together (${CONCURRENCY} at once) and the next second waits for them: the slowdown is wall
 seconds per simulated second, and every figure is per SIMULATED second. One schedule container serves every
-request (its fleet copy is read through the change feed on each request; the cold start's full scan is the
-last column, outside the window).
+request (its fleet copy is read through the change feed on each request; its cold start's read RCU is a
+column of its own, outside the window; the container's full rescan is pushed past the window).
+
+Cold start s and fleet memory MB are a second, fresh schedule container's (makeScheduleDeps → CachedFleet,
+before the window): wall seconds until its fleet is in memory, and heap used after − before (a full GC before
+each; node runs with --expose-gc). Claim WCU is each committed node-item write of a schedule request, table +
+indexes, by the rules below (from the capacity ledger). The table first has one row per run; each run's
+detail follows under its own heading.
 
 Capacity comes from adapters/dynamodb/capacity.ts: writes are priced per partition-key value from each
 table's stream (NEW_AND_OLD_IMAGES: the item's size before and after, the old and new index keys) with

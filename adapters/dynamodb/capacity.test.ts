@@ -80,6 +80,24 @@ describe('CapacityLedger', () => {
     expect(tallies(ledger, 0)).toEqual([['feed', '1', 0, 1]]);
   });
 
+  it('keeps each committed write’s WCU, table and indexes summed, under the tag its call ran with', () => {
+    let tag: string | undefined = 'claim';
+    const ledger = new CapacityLedger(
+      [nodes],
+      () => 0,
+      () => tag,
+    );
+    ledger.written('nodes', { host: { S: 'cn-01' } }, true);
+    tag = undefined;
+    ledger.written('nodes', { host: { S: 'cn-01' } }, false);
+    ledger.onStreamRecord('nodes', node('3', 1), node('3', 2));
+    ledger.onStreamRecord('nodes', node('3', 2), node('3', 3));
+    // ~1.5 KB in a transaction: 2 × 2 on the table + (2 + 2) × 2 on feed/3 (its range key moved: a delete and a
+    // put) = 12; the untagged write is not kept
+    expect(ledger.writeCosts('claim', 'nodes')).toEqual([12]);
+    expect(ledger.writeCosts('report', 'nodes')).toEqual([]);
+  });
+
   it('finds the partition-key value in a key condition, names resolved', () => {
     const values = { ':b': { S: '5' }, ':t': { N: '10' } };
     expect(keyConditionValue('#b = :b AND #t >= :t', { '#b': 'bucket', '#t': 'at' }, values, 'bucket')).toBe('5');

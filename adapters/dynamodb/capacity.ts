@@ -58,6 +58,7 @@ export interface PartitionTally extends Units {
 interface Pending {
   second: number;
   transactional: boolean;
+  tag: string | undefined;
 }
 
 const SEP = '\u0000';
@@ -91,10 +92,14 @@ export class CapacityLedger {
   private readonly sizes = new Map<string, number>();
   /** table → sizes of the items written in the window, as written. */
   readonly writtenSizes = new Map<string, number[]>();
+  /** "tag\0table" → WCU of each committed write made under that tag (table and indexes summed). */
+  private readonly costs = new Map<string, number[]>();
 
+  /** `tag()` names the operation a call belongs to (e.g. the bench's "schedule"), read when the call returns. */
   constructor(
     tables: readonly TableShape[],
     readonly clock: () => number,
+    readonly tag: () => string | undefined = () => undefined,
   ) {
     for (const t of tables) this.shapes.set(t.name, t);
   }
@@ -127,7 +132,7 @@ export class CapacityLedger {
     if (!table) return;
     const k = `${tableName}${SEP}${this.primaryKey(table, key)}`;
     const q = this.pending.get(k) ?? [];
-    q.push({ second: this.clock(), transactional });
+    q.push({ second: this.clock(), transactional, tag: this.tag() });
     this.pending.set(k, q);
     if (this.unmatched.length > 0) this.settle();
   }
@@ -173,8 +178,15 @@ export class CapacityLedger {
   private price(tableName: string, key: string, before: WireItem | undefined, after: WireItem | undefined, p: Pending) {
     const table = this.shapes.get(tableName);
     if (!table) return;
+    let wcu = 0;
     for (const w of tableWrites(before, after, table, { transactional: p.transactional })) {
       this.charge(p.second, tableName, w.index, w.partitionKey, { wcu: w.wcu });
+      wcu += w.wcu;
+    }
+    if (p.tag !== undefined) {
+      const list = this.costs.get(`${p.tag}${SEP}${tableName}`) ?? [];
+      list.push(wcu);
+      this.costs.set(`${p.tag}${SEP}${tableName}`, list);
     }
     if (after) {
       const bytes = itemSize(after);
@@ -206,6 +218,11 @@ export class CapacityLedger {
       }
     }
     this.pending.clear();
+  }
+
+  /** The WCU of each committed write to `table` made under `tag`, in the order the stream gave them. */
+  writeCosts(tag: string, table: string): number[] {
+    return this.costs.get(`${tag}${SEP}${table}`) ?? [];
   }
 
   /** How many stream records still wait for their call (should be 0 after a drain). */

@@ -27,8 +27,15 @@ import { BY_CHANGE, fromItem, isNodeItem, SHARD } from './node-item';
 
 /** DynamoDB's limit of items in one TransactWriteItems. */
 const MAX_TRANSACTION_ITEMS = 100;
-/** Parallel scan segments for the cold-start read of the whole fleet. */
-const SCAN_SEGMENTS = 4;
+/**
+ * The cold-start read of the whole fleet: SCAN_SEGMENTS segments, SCAN_IN_FLIGHT of them at once.
+ * DynamoDB Local's cost of one Scan page grows with its segment's size, and it serves pages one at
+ * a time: at 100k nodes, 4 segments at once took 5–7 s a page (past the client's 5 s request
+ * timeout, so the cold start never finished); 32 segments, 4 at once, keep each page well under it
+ * (bench/fleet.ts). Real DynamoDB reads segments in parallel partitions; more of them cost nothing.
+ */
+const SCAN_SEGMENTS = 32;
+const SCAN_IN_FLIGHT = 4;
 
 /**
  * The scheduler's view of the nodes table: a full scan at cold start, the
@@ -44,20 +51,24 @@ export class DynamoFleetStore implements FleetStore {
   ) {}
 
   async scan(): Promise<StoredNode[]> {
-    const segments = await Promise.all(
-      Array.from({ length: SCAN_SEGMENTS }, (_, segment) =>
-        allPages((start) =>
-          this.db.send(
-            new ScanCommand({
-              TableName: this.table,
-              Segment: segment,
-              TotalSegments: SCAN_SEGMENTS,
-              ExclusiveStartKey: start,
-              ConsistentRead: true,
-            }),
-          ),
-        ),
-      ),
+    const segments: Record<string, unknown>[][] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: SCAN_IN_FLIGHT }, async () => {
+        for (let segment = next++; segment < SCAN_SEGMENTS; segment = next++) {
+          segments[segment] = await allPages((start) =>
+            this.db.send(
+              new ScanCommand({
+                TableName: this.table,
+                Segment: segment,
+                TotalSegments: SCAN_SEGMENTS,
+                ExclusiveStartKey: start,
+                ConsistentRead: true,
+              }),
+            ),
+          );
+        }
+      }),
     );
     return segments.flat().filter(isNodeItem).map(fromItem);
   }

@@ -1,15 +1,15 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { attributeBytes, itemBytes, writeUnits } from '../../bench/item-size';
 import { applyReport, type Claim, type NodeRecord, type Report } from '../../core/nodes';
+import { attributeValueSize, nativeItemSize, writeCapacity } from './capacity-rules';
 import { claimUpdate } from './claim-write';
 import { fromItem, toItem } from './node-item';
 
 /**
  * Issue 12 item 6: the node item of a host with 50 instances and 100 live claims, and what a claim, a
  * report and an event on it cost (WCU by AWS's rules: 1 per KB of the larger of the item before and
- * after, transactions ×2; bench/item-size.ts). The cpu_info is this machine's agent's (99 flags).
+ * after, transactions ×2; capacity-rules.ts). The cpu_info is this machine's agent's (99 flags).
  */
 const FLAGS =
   'fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 ss ht syscall nx pdpe1gb rdtscp lm constant_tsc rep_good nopl xtopology nonstop_tsc cpuid tsc_known_freq pni pclmulqdq ssse3 fma cx16 pcid sse4_1 sse4_2 x2apic movbe popcnt tsc_deadline_timer aes xsave avx f16c rdrand hypervisor lahf_lm abm 3dnowprefetch cpuid_fault fsgsbase tsc_adjust bmi1 hle avx2 smep bmi2 erms invpcid rtm avx512f avx512dq rdseed adx smap avx512ifma clflushopt clwb avx512cd sha_ni avx512bw avx512vl xsaveopt xsavec xgetbv1 xsaves arat avx512vbmi umip avx512_vbmi2 gfni vaes vpclmulqdq avx512_vnni avx512_bitalg avx512_vpopcntdq rdpid fsrm arch_capabilities';
@@ -88,7 +88,7 @@ describe('a node item with 50 instances and 100 live claims', () => {
   it('reports its size and what a claim, a report and an event on it cost', () => {
     const r = host();
     const item = toItem(r, 7, T0) as unknown as Record<string, unknown>;
-    const bytes = itemBytes(item);
+    const bytes = nativeItemSize(item);
     // A claim adds one entry to the claims map: the item after it is the larger.
     const c = claim(100, T0 + 200_000);
     const write = claimUpdate(
@@ -102,19 +102,21 @@ describe('a node item with 50 instances and 100 live claims', () => {
       },
       T0,
     );
-    const entry = attributeBytes(marshalled(write.ExpressionAttributeValues[':c0'])) + 1 + c.instance_uuid.length;
-    const parts = Object.fromEntries(Object.entries(item).map(([k, v]) => [k, itemBytes({ [k]: v })]));
+    const entry = attributeValueSize(marshalled(write.ExpressionAttributeValues[':c0'])) + 1 + c.instance_uuid.length;
+    const parts = Object.fromEntries(Object.entries(item).map(([k, v]) => [k, nativeItemSize({ [k]: v })]));
     const figures = {
       item_bytes: bytes,
       claims_bytes: parts.claims,
       parts,
       per_claim_bytes: entry,
       instances_bytes: (parts.instances ?? 0) + (parts.inst ?? 0),
-      claim_wcu: writeUnits(bytes, bytes + entry),
+      claim_wcu: writeCapacity({ before: bytes, after: bytes + entry }),
       // A report replaces the item (PutItem: charged on the larger too); its claims are absorbed or kept.
-      report_wcu: writeUnits(bytes, bytes),
+      report_wcu: writeCapacity({ before: bytes, after: bytes }),
       // notify: one transaction of the idempotency record (< 1 KB) and the node's update.
-      event_wcu: writeUnits(bytes, bytes, true) + writeUnits(0, 200, true),
+      event_wcu:
+        writeCapacity({ before: bytes, after: bytes }, { transactional: true }) +
+        writeCapacity({ after: 200 }, { transactional: true }),
     };
     console.log(`node item, 50 instances + 100 claims: ${JSON.stringify(figures)}`);
     // Each instance once (the events' `inst` map), each claim without its uuid inside and with
@@ -134,8 +136,8 @@ it('prints the claim WCU of smaller hosts (where a claim costs 4 WCU or less)', 
     [50, 0],
     [50, 100],
   ].map(([n, c]) => {
-    const bytes = itemBytes(toItem(host(n, c), 7, T0) as unknown as Record<string, unknown>);
-    return `${n} instances + ${c} claims: ${bytes} B, claim ${writeUnits(bytes, bytes + 90)} WCU`;
+    const bytes = nativeItemSize(toItem(host(n, c), 7, T0) as unknown as Record<string, unknown>);
+    return `${n} instances + ${c} claims: ${bytes} B, claim ${writeCapacity({ before: bytes, after: bytes + 90 })} WCU`;
   });
   console.log(rows.join('\n'));
   expect(rows).toHaveLength(6);

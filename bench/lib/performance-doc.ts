@@ -47,3 +47,40 @@ export const sectionText = (file: string, title: string): string => {
     .join('\n')
     .trimEnd();
 };
+
+/**
+ * A markdown table of one row per run, with `row` put in place of the row whose first `keyCells`
+ * cells are the same (or added), rows sorted by those cells (numbers by value): the runs of a
+ * section's summary table accumulate. `previous` is the section's text (sectionText); its first
+ * table before any `###` block is read as the old table, and rows of another width are dropped
+ * (an older layout).
+ */
+export const upsertTableRow = (previous: string, header: readonly string[], row: readonly string[], keyCells = 2) => {
+  const cells = (l: string) =>
+    l
+      .trim()
+      .replace(/^\||\|$/g, '')
+      .split('|')
+      .map((c) => c.trim());
+  const head = previous.split('\n###')[0] ?? '';
+  const old = head
+    .split('\n')
+    .filter((l) => l.startsWith('|'))
+    .slice(2)
+    .map(cells)
+    .filter((r) => r.length === header.length);
+  const key = (r: readonly string[]) => r.slice(0, keyCells).join('|');
+  const rows = [...old.filter((r) => key(r) !== key(row)), [...row]];
+  const num = (c: string) => Number(c.replace(/[^\d.]/g, ''));
+  rows.sort((a, b) => {
+    for (let i = 0; i < keyCells; i++) {
+      const d = num(a[i] ?? '') - num(b[i] ?? '') || (a[i] ?? '').localeCompare(b[i] ?? '');
+      if (d !== 0) return d;
+    }
+    return 0;
+  });
+  const line = (r: readonly string[]) => `| ${r.join(' | ')} |`;
+  return [line(header), `|${header.map((_, i) => (i < keyCells ? '---:' : '---')).join('|')}|`, ...rows.map(line)].join(
+    '\n',
+  );
+};

@@ -26,8 +26,23 @@ export class StreamFeed {
     private readonly onRecord: (before: Images['OldImage'], after: Images['NewImage']) => void,
   ) {}
 
-  private async call<T>(target: string, body: unknown): Promise<T> {
-    const r = await fetch(this.endpoint, {
+  private async call<T>(target: string, body: unknown, attempt = 1): Promise<T> {
+    let r: Response;
+    try {
+      r = await this.send(target, body);
+    } catch (e) {
+      // fetch failed: DynamoDB Local closed an idle keep-alive connection (seen after a minutes-long cold
+      // scan at 100k hosts); a GetRecords or DescribeStream is safe to send again.
+      if (attempt >= 3) throw e;
+      return this.call(target, body, attempt + 1);
+    }
+    const out = (await r.json()) as T;
+    if (r.status !== 200) throw new Error(`${target}: ${r.status} ${JSON.stringify(out)}`);
+    return out;
+  }
+
+  private send(target: string, body: unknown): Promise<Response> {
+    return fetch(this.endpoint, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-amz-json-1.0',
@@ -37,9 +52,6 @@ export class StreamFeed {
       },
       body: JSON.stringify(body),
     });
-    const out = (await r.json()) as T;
-    if (r.status !== 200) throw new Error(`${target}: ${r.status} ${JSON.stringify(out)}`);
-    return out;
   }
 
   private async iterator(shard: string, type: 'LATEST' | 'TRIM_HORIZON'): Promise<string> {
