@@ -5,7 +5,6 @@
  * (`node --cpu-prof --import tsx bench/claims.ts`). Ports move by QM_TEST_PORT_OFFSET.
  */
 import { randomUUID } from 'node:crypto';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { readConfig } from '../adapters/config';
 import { documentClient } from '../adapters/dynamodb/client';
 import { DynamoFleetStore } from '../adapters/dynamodb/fleet-store';
@@ -17,6 +16,7 @@ import { startDynamoDbLocal } from '../scripts/lib/dynamodb-local';
 import { stopChild } from '../scripts/lib/stack';
 import { createTablesFromServerlessYml } from '../scripts/lib/tables';
 import { benchHost, hostReport, seedNodes, spreadUsage } from './lib/bench-nodes';
+import { rawUpdateRate } from './lib/raw-update';
 
 const seconds = Number(process.argv[2] ?? 10);
 const nodes = Number(process.argv[3] ?? 1000);
@@ -81,29 +81,8 @@ try {
     const cpu = process.cpuUsage(cpu0);
     return { perS: ok / seconds, nvh, cpuMsPerClaim: (cpu.user + cpu.system) / 1000 / Math.max(ok, 1) };
   };
-  const rawRate = async (): Promise<number> => {
-    const end = Date.now() + seconds * 1000;
-    let n = 0;
-    await Promise.all(
-      Array.from({ length: workers }, async (_, w) => {
-        let v = 0;
-        while (Date.now() < end) {
-          await db.send(
-            new UpdateCommand({
-              TableName: tables.NodesTable,
-              Key: { host: `#bench-raw-${w}` },
-              UpdateExpression: 'SET changed_at = :now, v = :next',
-              ConditionExpression: 'attribute_not_exists(v) OR v = :v',
-              ExpressionAttributeValues: { ':now': Date.now(), ':v': v, ':next': v + 1 },
-            }),
-          );
-          v++;
-          n++;
-        }
-      }),
-    );
-    return n / seconds;
-  };
+  const rawRate = () =>
+    rawUpdateRate({ endpoint: url, table: tables.NodesTable, workers, seconds, keyOf: (w) => `#bench-raw-${w}` });
   const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
   for (let round = 0; round < rounds; round++) {
     const c = await claimRate();

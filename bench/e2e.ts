@@ -6,7 +6,6 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { readConfig } from '../adapters/config';
 import { documentClient } from '../adapters/dynamodb/client';
 import { DynamoFleetStore } from '../adapters/dynamodb/fleet-store';
@@ -16,6 +15,7 @@ import { type ScheduleDeps, scheduleRequest } from '../core/schedule-service';
 import { ScheduleRequestSchema } from '../core/scheduler/request';
 import { type Stack, startStack } from '../scripts/lib/stack';
 import { benchHost, hostReport, seedNodes, spreadUsage } from './lib/bench-nodes';
+import { rawUpdateRate } from './lib/raw-update';
 
 export interface LatencyRow {
   nodes: number;
@@ -92,38 +92,6 @@ const latency = async (stack: Stack, nodes: number, requests: number): Promise<L
     mean_items_read: items / requests,
     items_read_pct_of_fleet: (100 * items) / requests / nodes,
   };
-};
-
-/** `workers` loops of one conditional UpdateItem each on an item of its own (`keyOf(w)`), for `seconds`. */
-const rawUpdateRate = async (
-  stack: Stack,
-  workers: number,
-  seconds: number,
-  keyOf: (w: number) => string,
-): Promise<number> => {
-  const db = documentClient('us-east-1', stack.dynamodbUrl);
-  const end = Date.now() + seconds * 1000;
-  let n = 0;
-  await Promise.all(
-    Array.from({ length: workers }, async (_, w) => {
-      let v = 0;
-      while (Date.now() < end) {
-        await db.send(
-          new UpdateCommand({
-            TableName: stack.nodesTable,
-            Key: { host: keyOf(w) },
-            UpdateExpression: 'SET changed_at = :now, v = :next',
-            ConditionExpression: 'attribute_not_exists(v) OR v = :v',
-            ExpressionAttributeValues: { ':now': Date.now(), ':v': v, ':next': v + 1 },
-          }),
-        );
-        v++;
-        n++;
-      }
-    }),
-  );
-  db.destroy();
-  return n / seconds;
 };
 
 const overCommitted = async (stack: Stack): Promise<number> => {
@@ -205,8 +173,10 @@ const throughput = async (stack: Stack, nodes: number, workers: number, seconds:
   const reuseSpread = await inProcessRate({ QM_FLEET_REFRESH_MS: '1000', QM_HOST_SUBSET_SIZE: String(workers) });
 
   // Small items outside the index; then node items (~1 KB, in by_change, whose key attribute moves), as a claim writes.
-  const raw = await rawUpdateRate(stack, workers, seconds, (w) => `#bench-raw-${w}`);
-  const rawNode = await rawUpdateRate(stack, workers, seconds, (w) => `bench-${String(900 + w).padStart(6, '0')}`);
+  const rawOf = (keyOf: (w: number) => string) =>
+    rawUpdateRate({ endpoint: stack.dynamodbUrl, table: stack.nodesTable, workers, seconds, keyOf });
+  const raw = await rawOf((w) => `#bench-raw-${w}`);
+  const rawNode = await rawOf((w) => benchHost('bench', 900 + w));
   const over = await overCommitted(stack);
   return [
     ['HTTP (serverless-offline)', http],
