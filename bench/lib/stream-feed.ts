@@ -32,8 +32,10 @@ export class StreamFeed {
       r = await this.send(target, body);
     } catch (e) {
       // fetch failed: DynamoDB Local closed an idle keep-alive connection (seen after a minutes-long cold
-      // scan at 100k hosts); a GetRecords or DescribeStream is safe to send again.
-      if (attempt >= 3) throw e;
+      // scan at 100k hosts), or dropped one while overloaded; a GetRecords or DescribeStream is safe to
+      // send again, after a pause that grows (0.25, 0.5, 1, 2 … s) so an overloaded DynamoDB Local recovers.
+      if (attempt >= 8) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 125 * 2 ** attempt));
       return this.call(target, body, attempt + 1);
     }
     const out = (await r.json()) as T;
