@@ -144,7 +144,13 @@ describe('CachedFleet against an index that delays, reorders and mis-stamps writ
   it('loads a seed instead of scanning, and reads the feed from its asOf − lookback', async () => {
     const model = new ModelStore((n) => Array.from({ length: n }, (_, i) => n - 1 - i));
     let scans = 0;
-    const store = { ...model.store, scan: async () => (scans++, model.store.scan()) };
+    const store = {
+      ...model.store,
+      scan: async () => {
+        scans++;
+        return model.store.scan();
+      },
+    };
     model.t = 100_000;
     // Written before the snapshot's asOf but visible only after it: the feed's lookback finds it.
     model.writes.push({ host: 'late', ver: 1, commitAt: 99_000, stamp: 99_000, visibleAt: 101_000 });
