@@ -113,7 +113,7 @@ const run = (script: Op[], order: number[], lookbackMs: number, rescanMs: number
       const inLookback = w.stamp >= w.visibleAt - lookbackMs;
       const due = inLookback
         ? refreshes.find((r) => r.at > w.visibleAt)
-        : refreshes.find((r) => r.scan && r.at >= w.commitAt);
+        : refreshes.find((r) => r.scan && r.at > w.commitAt);
       if (!due) continue;
       expect({ write: w, inLookback, copyVer: due.copy.get(w.host) ?? 0 }).toMatchObject({
         copyVer: expect.toSatisfy((v: number) => v >= w.ver),
