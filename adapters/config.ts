@@ -14,6 +14,8 @@ const EnvSchema = z.object({
   QM_DECISION_TTL: int(7 * 24 * 3600, 60),
   QM_FLEET_RESCAN_S: int(300, 1),
   QM_FLEET_REFRESH_MS: int(0, 0),
+  QM_CHANGE_SHARDS: int(16, 1),
+  QM_FEED_LOOKBACK_MS: int(10_000, 0),
   QM_MAX_CLAIM_ATTEMPTS: int(5, 1),
   QM_DECISION_RANKING_LIMIT: int(100, 0),
   QM_DYNAMODB_ENDPOINT: z.string().optional(),
@@ -40,6 +42,10 @@ export type Config = {
   fleetRescanS: number;
   /** How long a container may reuse its fleet copy without reading the changes (0: every request). */
   fleetRefreshMs: number;
+  /** Partition-key values of the change index (every writer and the schedule function's reader share it). */
+  changeShards: number;
+  /** How far before its previous read each change-feed read reaches back (index lag + clock skew). */
+  feedLookbackMs: number;
   maxClaimAttempts: number;
   decisionRankingLimit: number;
   dynamodbEndpoint: string | undefined;
@@ -87,6 +93,8 @@ export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     decisionTtlS: e.QM_DECISION_TTL,
     fleetRescanS: e.QM_FLEET_RESCAN_S,
     fleetRefreshMs: e.QM_FLEET_REFRESH_MS,
+    changeShards: e.QM_CHANGE_SHARDS,
+    feedLookbackMs: e.QM_FEED_LOOKBACK_MS,
     maxClaimAttempts: e.QM_MAX_CLAIM_ATTEMPTS,
     decisionRankingLimit: e.QM_DECISION_RANKING_LIMIT,
     dynamodbEndpoint: e.QM_DYNAMODB_ENDPOINT,

@@ -11,9 +11,11 @@ import { DynamoFleetStore } from './dynamodb/fleet-store';
 export const makeScheduleDeps = (config: Config, opts: ResolvedOptions): ScheduleDeps => {
   if (!config.decisionsTable) throw new ConfigError('invalid configuration: QM_DECISIONS_TABLE is required');
   const db = documentClient(config.region, config.dynamodbEndpoint);
-  const store = new DynamoFleetStore(db, config.nodesTable, config.decisionsTable);
+  const store = new DynamoFleetStore(db, config.nodesTable, config.decisionsTable, config.changeShards);
   return {
-    fleet: new CachedFleet(store, config.fleetRescanS * 1000, Date.now, config.fleetRefreshMs),
+    fleet: new CachedFleet(store, config.fleetRescanS * 1000, Date.now, config.fleetRefreshMs, {
+      lookbackMs: config.feedLookbackMs,
+    }),
     hostStates: new HostStateCache(opts),
     store,
     decisions: new DynamoDecisionStore(db, config.decisionsTable),

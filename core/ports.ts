@@ -148,12 +148,24 @@ export interface Fleet {
   invalidate(): void;
 }
 
+/** A node's entry in the change feed: which host changed, to which version, stamped when (the writer's clock). */
+export interface ChangeRef {
+  host: string;
+  ver: number;
+  changedAt: number;
+}
+
 /** Storage the scheduler uses; exactly one implementation (adapters/dynamodb). */
 export interface FleetStore {
   /** Every node (a full read: cold start). */
   scan(): Promise<StoredNode[]>;
-  /** Nodes written at or after `sinceMs` (server time). */
-  changedSince(sinceMs: number): Promise<StoredNode[]>;
+  /**
+   * The feed's entries stamped at or after `sinceMs` (writers' clocks), in no particular order; an
+   * entry may lag its write (the index is eventually consistent) and show an older `ver`.
+   */
+  changedSince(sinceMs: number): Promise<ChangeRef[]>;
+  /** These hosts' nodes as stored now (consistent reads); a host with no node item is left out. */
+  nodes(hosts: readonly string[]): Promise<StoredNode[]>;
   get(host: string): Promise<StoredNode | undefined>;
   /** A server group's members by host; an empty state for a group nobody used yet. */
   group(group: string): Promise<GroupState>;

@@ -92,8 +92,8 @@ const api = (
 
 // The handlers read their config from process.env at import; the worker's env is restored after.
 let savedEnv: NodeJS.ProcessEnv = {};
-// Tables of its own: the fake clock runs months ahead, and a shared table's by_change
-// watermark would then hide every later write from the other tests' schedulers.
+// Tables of its own: the fake clock runs months ahead, and schedulers on that clock read the
+// change feed from their previous refresh on, months past every other test's writes.
 const TABLES = {
   NodesTable: 'qm-property-nodes',
   DecisionsTable: 'qm-property-decisions',

@@ -120,7 +120,7 @@ describe('POST /schedule', () => {
     const r = await schedule(request(az));
     expect(r.status).toBe(200);
     expect(r.body.selections[0].host).toBe(hosts[1]);
-    // the by_change index carried the patch: a handful of items, not the table
+    // the change index carried the patch: a handful of items, not the table
     expect(r.body.stats.items_read).toBeLessThan(50);
     const d = (await call<Json>('GET', `/decisions/${r.body.decision_id}`)).body;
     expect(d.rejections[best]).toMatchObject({ filter: 'ComputeFilter' });

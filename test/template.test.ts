@@ -76,6 +76,8 @@ describe('the packaged CloudFormation template', () => {
       'dynamodb:UpdateItem',
     ]);
     expect(dynamo('ScheduleRole')).toEqual([
+      // The nodes whose change-feed entry is newer than the copy; the decisions' pointers.
+      'dynamodb:BatchGetItem',
       'dynamodb:BatchGetItem',
       'dynamodb:BatchWriteItem',
       'dynamodb:GetItem',
@@ -94,6 +96,38 @@ describe('the packaged CloudFormation template', () => {
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
     ]);
+  });
+
+  it('has the sharded change index (keys + ver) and lets only the schedule function query it', () => {
+    const table = (resources.NodesTable as Resource).Properties;
+    expect(table.AttributeDefinitions).toEqual([
+      { AttributeName: 'host', AttributeType: 'S' },
+      { AttributeName: 'change_shard', AttributeType: 'S' },
+      { AttributeName: 'changed_at', AttributeType: 'N' },
+    ]);
+    expect(table.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'by_change_sharded',
+        KeySchema: [
+          { AttributeName: 'change_shard', KeyType: 'HASH' },
+          { AttributeName: 'changed_at', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['ver'] },
+      },
+    ]);
+    const queries = (role: string) =>
+      statementsOf(resources[role] as Resource)
+        .filter((s) => actions(s).includes('dynamodb:Query'))
+        .map((s) => s.Resource);
+    expect(queries('ScheduleRole')).toEqual([
+      { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['NodesTable', 'Arn'] }, '/index/by_change_sharded']] },
+    ]);
+    expect(queries('ReportRole')).toEqual([]);
+    expect(queries('NotifyRole')).toEqual([]);
+    const env = (resources.ScheduleLambdaFunction as Resource).Properties.Environment as {
+      Variables: Record<string, unknown>;
+    };
+    expect(env.Variables).toMatchObject({ QM_CHANGE_SHARDS: '16', QM_FEED_LOOKBACK_MS: '10000' });
   });
 
   it('retries a notify invocation that failed twice, for an hour at most, then keeps it in the dead-letter queue; idempotency records expire by TTL', () => {

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import {
   attributeValueSize,
   batchReadCapacity,
@@ -15,6 +17,7 @@ import {
   type WireItem,
   writeCapacity,
 } from './capacity-rules';
+import { changeShard } from './change-shard';
 
 const KB = 1024;
 
@@ -199,5 +202,49 @@ describe('index writes', () => {
         },
       ],
     });
+  });
+});
+
+describe('the deployed change index (serverless.yml by_change_sharded)', () => {
+  type Cfn = { resources: { Resources: { NodesTable: { Properties: Record<string, unknown> } } } };
+  const props = (parse(readFileSync('serverless.yml', 'utf8')) as Cfn).resources.Resources.NodesTable.Properties;
+  const shape = tableShape({ ...(props as object), TableName: 'nodes' } as Parameters<typeof tableShape>[0]);
+  const host = 'compute-00042';
+  const item = (changedAt: number, ver: number, extra: WireItem = {}): WireItem => ({
+    host: { S: host },
+    change_shard: { S: changeShard(host) },
+    changed_at: { N: String(changedAt) },
+    ver: { N: String(ver) },
+    pad: { S: 'x'.repeat(1500) },
+    ...extra,
+  });
+
+  it('prices a node write as a delete + a put of a keys + ver entry on the host’s shard: 1 + 1 WCU', () => {
+    expect(shape.indexes).toEqual([
+      {
+        name: 'by_change_sharded',
+        hashKey: 'change_shard',
+        rangeKey: 'changed_at',
+        projection: { type: 'INCLUDE', nonKeyAttributes: ['ver'] },
+      },
+    ]);
+    // ~1.5 KB item: 2 WCU on the table; the entry (host, change_shard, changed_at, ver) is ~50 bytes
+    expect(tableWrites(item(1, 1), item(2, 2), shape).map((w) => [w.index, w.partitionKey, w.op, w.wcu])).toEqual([
+      [undefined, host, 'put', 2],
+      ['by_change_sharded', '1', 'delete', 1],
+      ['by_change_sharded', '1', 'put', 1],
+    ]);
+    const entry = projectItem(item(2, 2), shape, shape.indexes[0]!);
+    expect(Object.keys(entry!).sort()).toEqual(['change_shard', 'changed_at', 'host', 'ver']);
+  });
+
+  it('puts an item written before the index (no change_shard) once, and keeps group items out', () => {
+    const { change_shard: _s, ...old } = item(1, 1);
+    expect(tableWrites(old, item(2, 2), shape).map((w) => [w.index, w.op, w.wcu])).toEqual([
+      [undefined, 'put', 2],
+      ['by_change_sharded', 'put', 1],
+    ]);
+    const group: WireItem = { host: { S: '#group#g' }, changed_at: { N: '5' }, ver: { N: '3' } };
+    expect(tableWrites(undefined, group, shape).map((w) => w.index)).toEqual([undefined]);
   });
 });

@@ -1,4 +1,5 @@
 import type { HostClaim, PointerWrite } from '../../core/ports';
+import { CHANGE_SHARD_ATTR, changeShard, DEFAULT_CHANGE_SHARDS } from './change-shard';
 import { pointerItem } from './decision-store';
 import { storedClaim } from './node-item';
 import { updateExpression } from './update-expression';
@@ -31,8 +32,14 @@ export type Put = { TableName: string; Item: Record<string, unknown>; ConditionE
  * grown past the bound the scheduler decided on (`maxClaimedBefore`), the baseline is the one it read,
  * no claimed uuid is there already, and a moved claim (rule 6) is still the very one the pointer names.
  */
-export const claimUpdate = (table: string, c: HostClaim, nowMs: number): Update => {
+export const claimUpdate = (
+  table: string,
+  c: HostClaim,
+  nowMs: number,
+  shards: number = DEFAULT_CHANGE_SHARDS,
+): Update => {
   const names: Record<string, string> = {
+    '#shard': CHANGE_SHARD_ATTR,
     '#claims': 'claims',
     '#cv': 'claimed_vcpus',
     '#cm': 'claimed_memory_mb',
@@ -50,8 +57,11 @@ export const claimUpdate = (table: string, c: HostClaim, nowMs: number): Update 
     ':addd': c.add.disk_gb,
     ':one': 1,
     ':now': nowMs,
+    ':shard': changeShard(c.host, shards),
   };
-  const sets = ['#changed = :now'];
+  // The shard is set on every write (not if_not_exists): an item written before by_change_sharded,
+  // or under another QM_CHANGE_SHARDS, moves to the shard readers query.
+  const sets = ['#changed = :now', '#shard = :shard'];
   const removes: string[] = [];
   const conditions: string[] = [];
   if (c.claims.length > 0) {

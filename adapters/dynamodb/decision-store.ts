@@ -93,7 +93,7 @@ const live = (item: Record<string, unknown> | undefined): item is Record<string,
 /**
  * The pointer of an instance uuid to its claim (contract rule 6) lives in the decisions
  * table, under a key no decision id has (ids are uuids): out of the nodes table's scan
- * and its by_change index, and expired by the same TTL.
+ * and its by_change_sharded index, and expired by the same TTL.
  */
 export const pointerKey = (uuid: string): string => `instance#${uuid}`;
 

@@ -1,12 +1,14 @@
 // Notify keeps its own idempotency record, not Powertools Idempotency: the record
 // must commit in ONE transaction with the node's update (a duplicate cancels both),
 // and Powertools writes its record in a separate request from the handler's work.
+
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { NodeEvent } from '../../core/events';
 import { changeFor, type Fact, type LedgerChange, type Move, type Operand, type Path } from '../../core/ledger/change';
 import { factsAfter, factsOf, likelyFacts, type NodeFacts } from '../../core/ledger/steps';
+import { CHANGE_SHARD_ATTR, changeShard, DEFAULT_CHANGE_SHARDS } from './change-shard';
 import { updateExpression } from './update-expression';
 
 export type EventOutcome = 'applied' | 'duplicate' | 'unknown_host';
@@ -38,6 +40,8 @@ export class DynamoEventStore {
     private readonly eventsTable: string,
     private readonly windowS: number,
     private readonly now: () => number = Date.now,
+    /** QM_CHANGE_SHARDS: the change index's shard count, which every writer and the reader share. */
+    private readonly shards: number = DEFAULT_CHANGE_SHARDS,
   ) {}
 
   async apply(e: NodeEvent): Promise<EventOutcome> {
@@ -101,7 +105,7 @@ export class DynamoEventStore {
     const x = new Expr();
     const Key = { host: e.host };
     const ConditionExpression = condition(x, change);
-    const updates = update(x, change, nowMs);
+    const updates = update(x, change, nowMs, changeShard(e.host, this.shards));
     const common = {
       TableName: this.nodesTable,
       Key,
@@ -160,11 +164,12 @@ const moveText = (x: Expr, m: Exclude<Move, { op: 'remove' }>): string => {
 
 /**
  * The change's moves as one UpdateExpression, with the store's own bookkeeping:
- * `ver` + 1 (optimistic concurrency), `changed_at` (the by_change index), and
+ * `ver` + 1 (optimistic concurrency), `changed_at` and `change_shard` (the by_change_sharded index:
+ * set on every write, so an item written before the index, or under another shard count, moves), and
  * on a new measurement `baseline = ver + 1`, so a claim computed from the
  * figures before it fails its condition (rule 5). Undefined when nothing moves.
  */
-const update = (x: Expr, c: LedgerChange, nowMs: number): string | undefined => {
+const update = (x: Expr, c: LedgerChange, nowMs: number, shard: string): string | undefined => {
   if (c.moves.length === 0 && !c.remeasured) return undefined;
   const sets: string[] = [];
   const removes: string[] = [];
@@ -175,6 +180,10 @@ const update = (x: Expr, c: LedgerChange, nowMs: number): string | undefined => 
   const ver = x.path(['ver']);
   const one = x.value(1);
   if (c.remeasured) sets.push(`${x.path(['baseline'])} = ${ver} + ${one}`);
-  sets.push(`${x.path(['changed_at'])} = ${x.value(nowMs)}`, `${ver} = ${ver} + ${one}`);
+  sets.push(
+    `${x.path(['changed_at'])} = ${x.value(nowMs)}`,
+    `${x.path([CHANGE_SHARD_ATTR])} = ${x.value(shard)}`,
+    `${ver} = ${ver} + ${one}`,
+  );
   return updateExpression({ set: sets, remove: removes });
 };

@@ -1,67 +1,138 @@
 import type { Fleet, FleetStore, StoredNode } from '../../core/ports';
 
+/** The fleet as of a moment, from somewhere cheaper than a scan (a snapshot: branch coldstart's fleet-snapshot.ts). */
+export interface FleetSnapshot {
+  /**
+   * The snapshot holds every change that was visible in the change index before this time (ms,
+   * the index's clock); changes after it are read from the feed.
+   */
+  asOfMs: number;
+  nodes: StoredNode[];
+}
+
+export interface CachedFleetOptions {
+  /**
+   * How far before the previous refresh's start each feed read reaches back (QM_FEED_LOOKBACK_MS):
+   * it must cover index lag + writers' clock skew + a writer's time from stamping to commit.
+   */
+  lookbackMs?: number;
+  /** A cold start's first refresh loads this instead of scanning, when it answers. */
+  seed?: () => Promise<FleetSnapshot | undefined>;
+}
+
+/** Default lookback: index lag is usually well under a second (AWS: "a fraction of a second"), clocks NTP-synced. */
+export const DEFAULT_FEED_LOOKBACK_MS = 10_000;
+
 /**
- * Host states kept in the function's memory between invocations (Nova's
- * HostManager keeps them too, but re-reads every compute node per request).
- * A cold container scans the table once; afterwards only nodes whose
- * `changed_at` is at or after the newest one seen are read, through the
- * by_change index. A full rescan every `rescanMs` bounds how long a change
- * missed to clock skew or index lag can hide; the claim's condition keeps
- * placements exact whatever the copy says.
+ * Host states kept in the function's memory between invocations (Nova's HostManager keeps them
+ * too, but re-reads every compute node per request). A cold container scans the table (or loads
+ * `seed`); afterwards each refresh reads the change index's entries (keys and `ver`) stamped at
+ * or after `(start of the previous refresh) − lookbackMs`, and reads from the table only the
+ * hosts whose `ver` is newer than its copy's. There is no watermark on stamps, so a write stamped
+ * early that reaches the index late is still read.
  *
- * With `refreshMs` > 0 a container reuses its copy for that long without any
- * read (its own claims applied to it): a claim still fails on a host that was
- * reported, patched or filled since, and the retry re-reads that host, so only
- * the ranking can be that much older — the price of one DynamoDB call fewer
- * per decision. 0 (the default) reads the changes on every request.
+ * The bound (adapters/dynamodb/fleet-cache.test.ts checks it): every change that becomes visible
+ * in the index at time v with stamp ≥ v − lookbackMs is in the copy (by `ver`: that change or a
+ * later one) after the first refresh that starts after v. A change whose lag + skew exceeds the
+ * lookback is in the copy after the first full rescan starting after v (every `rescanMs`).
+ * Proof: refresh R starting at t_R > v reads stamps ≥ t_{R−1} − lookbackMs, and t_{R−1} ≤ v (R
+ * is the first after v), so stamp ≥ v − lookbackMs ≥ t_{R−1} − lookbackMs is read; the table
+ * read that follows is consistent, so it returns that `ver` or a newer one. The claim's
+ * condition keeps placements exact whatever the copy says.
+ *
+ * With `refreshMs` > 0 a container reuses its copy for that long without any read (its own
+ * claims applied to it): a claim still fails on a host that was reported, patched or filled
+ * since, and the retry re-reads that host, so only the ranking can be that much older — the
+ * price of fewer DynamoDB calls per decision. 0 (the default) reads the changes on every
+ * request; then "the first refresh after v" is the next request's.
  */
 export class CachedFleet implements Fleet {
   private readonly nodes = new Map<string, StoredNode>();
-  private watermark = 0;
+  /** Where the next feed read starts; undefined until the copy was loaded (scan, seed, restartFeed). */
+  private feedFrom: number | undefined;
   private lastScanMs = Number.NEGATIVE_INFINITY;
   private lastRefreshMs = Number.NEGATIVE_INFINITY;
+  private seedTried = false;
+  private readonly lookbackMs: number;
 
   constructor(
     private readonly store: FleetStore,
     private readonly rescanMs: number,
     private readonly now: () => number = Date.now,
     private readonly refreshMs = 0,
-  ) {}
+    private readonly opts: CachedFleetOptions = {},
+  ) {
+    this.lookbackMs = opts.lookbackMs ?? DEFAULT_FEED_LOOKBACK_MS;
+  }
 
   async refresh(opts: { fresh?: boolean } = {}): Promise<{ nodes: StoredNode[]; itemsRead: number; ageMs: number }> {
     const started = this.now();
-    let itemsRead: number;
     if (!opts.fresh && started - this.lastRefreshMs < this.refreshMs && started - this.lastScanMs < this.rescanMs) {
       return { nodes: [...this.nodes.values()], itemsRead: 0, ageMs: started - this.lastRefreshMs };
     }
-    if (started - this.lastScanMs >= this.rescanMs) {
+    if (!this.seedTried && this.opts.seed) {
+      this.seedTried = true;
+      const snapshot = await this.opts.seed();
+      if (snapshot) this.restartFeed(snapshot.asOfMs, snapshot.nodes);
+    }
+    // Items read from the table (the feed's keys-only entries are not counted).
+    let itemsRead: number;
+    if (this.feedFrom === undefined || started - this.lastScanMs >= this.rescanMs) {
       const all = await this.store.scan();
       this.nodes.clear();
       for (const n of all) this.merge(n);
       this.lastScanMs = started;
       itemsRead = all.length;
     } else {
-      const changed = await this.store.changedSince(this.watermark);
-      for (const n of changed) this.merge(n);
-      itemsRead = changed.length;
+      itemsRead = await this.readFeed(this.feedFrom);
     }
+    this.feedFrom = started - this.lookbackMs;
     this.lastRefreshMs = started;
     return { nodes: [...this.nodes.values()], itemsRead, ageMs: this.now() - this.lastRefreshMs };
   }
 
-  /** A node read or written outside a refresh: it must not move the watermark past changes not yet read. */
+  /**
+   * Replaces the copy with `nodes` (the fleet as of `asOfMs`) and reads the feed from
+   * `asOfMs − lookbackMs` on; the next full rescan is `rescanMs` from now.
+   */
+  restartFeed(asOfMs: number, nodes: StoredNode[]): void {
+    this.nodes.clear();
+    for (const n of nodes) this.merge(n);
+    this.feedFrom = asOfMs - this.lookbackMs;
+    this.lastScanMs = this.now();
+    this.lastRefreshMs = Number.NEGATIVE_INFINITY;
+  }
+
+  /** A node read or written outside a refresh (a claim's write, a lost claim's re-read). */
   update(node: StoredNode): void {
-    this.merge(node, false);
+    this.merge(node);
   }
 
   invalidate(): void {
     this.lastRefreshMs = Number.NEGATIVE_INFINITY;
   }
 
+  /** The feed's entries since `sinceMs`; reads the hosts whose entry is newer than the copy. */
+  private async readFeed(sinceMs: number): Promise<number> {
+    const newer = new Set<string>();
+    for (const ref of await this.store.changedSince(sinceMs)) {
+      const have = this.nodes.get(ref.host);
+      if (!have || ref.ver > have.ver) newer.add(ref.host);
+    }
+    if (newer.size === 0) return 0;
+    const read = await this.store.nodes([...newer]);
+    for (const n of read) {
+      this.merge(n);
+      newer.delete(n.record.host);
+    }
+    // An entry whose item is gone: the node was deleted from the table since.
+    for (const host of newer) this.nodes.delete(host);
+    return read.length;
+  }
+
   /** Keeps the newer of two copies of a node (by `ver`: every write bumps it). */
-  private merge(n: StoredNode, advance = true): void {
+  private merge(n: StoredNode): void {
     const have = this.nodes.get(n.record.host);
     if (!have || n.ver >= have.ver) this.nodes.set(n.record.host, n);
-    if (advance && n.changedAt > this.watermark) this.watermark = n.changedAt;
   }
 }

@@ -8,6 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type {
+  ChangeRef,
   ClaimOutcome,
   DecisionWrite,
   FleetStore,
@@ -19,11 +20,12 @@ import type {
   StoredNode,
 } from '../../core/ports';
 import { allPages, batchGetAll, batchPutAll } from './batch';
+import { allChangeShards, BY_CHANGE_SHARDED, CHANGE_SHARD_ATTR, DEFAULT_CHANGE_SHARDS } from './change-shard';
 import { claimUpdate, type Put, pointerPuts, type Update } from './claim-write';
 import { decisionItems, pointerItem, pointerKey, refOf } from './decision-store';
 import { leaveGroup } from './group-membership';
 import { groupUpdate, readGroup } from './group-write';
-import { BY_CHANGE, fromItem, isNodeItem, SHARD } from './node-item';
+import { fromItem, isNodeItem } from './node-item';
 
 /** DynamoDB's limit of items in one TransactWriteItems. */
 const MAX_TRANSACTION_ITEMS = 100;
@@ -36,11 +38,14 @@ const MAX_TRANSACTION_ITEMS = 100;
  */
 const SCAN_SEGMENTS = 32;
 const SCAN_IN_FLIGHT = 4;
+/** DynamoDB's limit of keys in one BatchGetItem. */
+const MAX_BATCH_GET = 100;
 
 /**
  * The scheduler's view of the nodes table: a full scan at cold start, the
- * by_change index afterwards, and claims as conditional writes — the
- * condition, not the cache, decides whether a host still has room.
+ * by_change_sharded index afterwards (keys and `ver` only; the nodes that
+ * changed are then read from the table), and claims as conditional writes —
+ * the condition, not the cache, decides whether a host still has room.
  */
 export class DynamoFleetStore implements FleetStore {
   constructor(
@@ -48,6 +53,8 @@ export class DynamoFleetStore implements FleetStore {
     private readonly table: string,
     /** Where a claim's decision record goes, in the same transaction. */
     private readonly decisionsTable?: string,
+    /** QM_CHANGE_SHARDS: the change index's shard count, which every writer and the reader share. */
+    private readonly shards: number = DEFAULT_CHANGE_SHARDS,
   ) {}
 
   async scan(): Promise<StoredNode[]> {
@@ -73,20 +80,40 @@ export class DynamoFleetStore implements FleetStore {
     return segments.flat().filter(isNodeItem).map(fromItem);
   }
 
-  async changedSince(sinceMs: number): Promise<StoredNode[]> {
-    const items = await allPages((start) =>
-      this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: BY_CHANGE,
-          KeyConditionExpression: '#shard = :shard AND #changed >= :since',
-          ExpressionAttributeNames: { '#shard': 'shard', '#changed': 'changed_at' },
-          ExpressionAttributeValues: { ':shard': SHARD, ':since': sinceMs },
-          ExclusiveStartKey: start,
-        }),
+  /** Every shard of the change index queried in parallel (eventually consistent, keys and `ver` only). */
+  async changedSince(sinceMs: number): Promise<ChangeRef[]> {
+    const pages = await Promise.all(
+      allChangeShards(this.shards).map((shard) =>
+        allPages((start) =>
+          this.db.send(
+            new QueryCommand({
+              TableName: this.table,
+              IndexName: BY_CHANGE_SHARDED,
+              KeyConditionExpression: '#shard = :shard AND #changed >= :since',
+              ExpressionAttributeNames: { '#shard': CHANGE_SHARD_ATTR, '#changed': 'changed_at' },
+              ExpressionAttributeValues: { ':shard': shard, ':since': sinceMs },
+              ExclusiveStartKey: start,
+            }),
+          ),
+        ),
       ),
     );
-    return items.map(fromItem);
+    return pages.flat().map((i) => ({ host: String(i.host), ver: Number(i.ver), changedAt: Number(i.changed_at) }));
+  }
+
+  async nodes(hosts: readonly string[]): Promise<StoredNode[]> {
+    const batches: string[][] = [];
+    for (let i = 0; i < hosts.length; i += MAX_BATCH_GET) batches.push(hosts.slice(i, i + MAX_BATCH_GET));
+    const items = await Promise.all(
+      batches.map((b) =>
+        batchGetAll(
+          this.db,
+          this.table,
+          b.map((host) => ({ host })),
+        ),
+      ),
+    );
+    return items.flat().filter(isNodeItem).map(fromItem);
   }
 
   async get(host: string): Promise<StoredNode | undefined> {
@@ -124,7 +151,7 @@ export class DynamoFleetStore implements FleetStore {
     record?: DecisionWrite,
     pointers?: PointerWrite,
   ): Promise<ClaimOutcome> {
-    const updates = hostClaims.map((c) => claimUpdate(this.table, c, nowMs));
+    const updates = hostClaims.map((c) => claimUpdate(this.table, c, nowMs, this.shards));
     if (group) updates.push(groupUpdate(this.table, group, nowMs));
     // The decision's head goes with the claim; its pages (a decision of a huge fleet) in a batch after it.
     const stored =

@@ -5,12 +5,10 @@ import type { Claim, LedgerInstance, NodeRecord, Usage } from '../../core/node/r
 type LedgerInstanceRead = Usage & { at?: string; o?: number; u?: string };
 
 import type { StoredNode } from '../../core/ports';
+import { changeShard, DEFAULT_CHANGE_SHARDS } from './change-shard';
 
 /** Items whose key starts with `#` are bookkeeping (the id counter, server groups), never nodes. */
 export const META_PREFIX = '#';
-/** The single partition of the `by_change` index (one fleet fits one partition's 1,000 writes/s). */
-export const SHARD = 'n';
-export const BY_CHANGE = 'by_change';
 
 /**
  * A reported instance as the item keeps it, under its lowercase uuid in `inst`: the sizes (an event
@@ -81,8 +79,8 @@ const instancesOf = (inst: Record<string, Record<string, unknown>>): NodeRecord[
 /**
  * A node item: the record's columns plus bookkeeping — `ver` (bumped by every
  * write: optimistic concurrency), `claimed_*` (sums of the claims map, so a
- * claim's condition can bound them without reading), and `shard`/`changed_at`
- * (the by_change index). The `claimed_*` counters hold everything the ledger adds to the
+ * claim's condition can bound them without reading), and `change_shard`/`changed_at`
+ * (the by_change_sharded index, change-shard.ts). The `claimed_*` counters hold everything the ledger adds to the
  * measured usage (claims + announced − released, `storedPending`): claims and events move
  * them with arithmetic in their update expressions, whole-item writes recompute them.
  */
@@ -95,11 +93,16 @@ export type NodeItem = Omit<NodeRecord, 'instances' | 'claims'> & {
   claimed_vcpus: number;
   claimed_memory_mb: number;
   claimed_disk_gb: number;
-  shard: string;
+  change_shard: string;
   changed_at: number;
 };
 
-export const toItem = (record: NodeRecord, ver: number, nowMs: number): NodeItem => {
+export const toItem = (
+  record: NodeRecord,
+  ver: number,
+  nowMs: number,
+  shards: number = DEFAULT_CHANGE_SHARDS,
+): NodeItem => {
   const totals = storedPending(record);
   const { instances, claims, ...columns } = record;
   return {
@@ -114,14 +117,16 @@ export const toItem = (record: NodeRecord, ver: number, nowMs: number): NodeItem
     claimed_vcpus: totals.vcpus,
     claimed_memory_mb: totals.memory_mb,
     claimed_disk_gb: totals.disk_gb,
-    shard: SHARD,
+    change_shard: changeShard(record.host, shards),
     changed_at: nowMs,
   };
 };
 
 export const fromItem = (item: Record<string, unknown>): StoredNode => {
-  const { inst, ver, baseline, claimed_vcpus, claimed_memory_mb, claimed_disk_gb, shard, changed_at, ...rest } =
-    item as unknown as NodeItem;
+  // `shard` is the attribute of the single-partition index items written before by_change_sharded carry.
+  const { inst, ver, baseline, claimed_vcpus, claimed_memory_mb, claimed_disk_gb, change_shard, changed_at, ...all } =
+    item as unknown as NodeItem & { shard?: string };
+  const { shard: _old, ...rest } = all;
   const { instances, claims, ...columns } = rest as unknown as NodeRecord & { instances?: NodeRecord['instances'] };
   // Items written before this layout keep the list beside `inst`.
   const record = {

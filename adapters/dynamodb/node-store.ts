@@ -3,6 +3,7 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, Updat
 import { WriteConflictError } from '../../core/errors';
 import type { NodeRecord } from '../../core/node/record';
 import type { NodeStore, Versioned } from '../../core/ports';
+import { DEFAULT_CHANGE_SHARDS } from './change-shard';
 import { fromItem, fromRawItem, isNodeItem, META_PREFIX, toItem } from './node-item';
 
 const ID_COUNTER = '#id-counter';
@@ -13,6 +14,8 @@ export class DynamoNodeStore implements NodeStore {
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
     private readonly now: () => number = Date.now,
+    /** QM_CHANGE_SHARDS: the change index's shard count, which every writer and the reader share. */
+    private readonly shards: number = DEFAULT_CHANGE_SHARDS,
   ) {}
 
   async get(host: string): Promise<Versioned | undefined> {
@@ -105,7 +108,7 @@ export class DynamoNodeStore implements NodeStore {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: toItem(record, ver, this.now()),
+          Item: toItem(record, ver, this.now(), this.shards),
           ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: Object.keys(values).length ? values : undefined,

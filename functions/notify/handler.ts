@@ -15,7 +15,14 @@ const config = readConfig();
 if (!config.eventsTable) throw new ConfigError('invalid configuration: QM_EVENTS_TABLE is required');
 const deadLetters = new SqsDeadLetters(config.region, config.dlqUrl, config.sqsEndpoint);
 const db = documentClient(config.region, config.dynamodbEndpoint);
-const events = new DynamoEventStore(db, config.nodesTable, config.eventsTable, config.idempotencyTtlS);
+const events = new DynamoEventStore(
+  db,
+  config.nodesTable,
+  config.eventsTable,
+  config.idempotencyTtlS,
+  Date.now,
+  config.changeShards,
+);
 // Rule 7: a released instance leaves its server group (also on a duplicate: a retry finishes a leave).
 const groups = config.decisionsTable
   ? new DynamoGroupMembership(db, config.nodesTable, config.decisionsTable)

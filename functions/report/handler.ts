@@ -21,7 +21,7 @@ const config = readConfig();
 // not start without them; they are reread every few minutes, so a rotation needs no redeploy.
 const keys = await loadKeyring(config, (e) => logger.warn('token secret refresh failed', { error: e as Error }));
 const db = documentClient(config.region, config.dynamodbEndpoint);
-const store = new DynamoNodeStore(db, config.nodesTable);
+const store = new DynamoNodeStore(db, config.nodesTable, Date.now, config.changeShards);
 // Rule 7: claims a report reaps leave their server groups.
 const groups = config.decisionsTable
   ? new DynamoGroupMembership(db, config.nodesTable, config.decisionsTable)
