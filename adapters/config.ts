@@ -14,6 +14,7 @@ const EnvSchema = z.object({
   QM_DECISION_TTL: int(7 * 24 * 3600, 60),
   QM_FLEET_RESCAN_S: int(300, 1),
   QM_FLEET_REFRESH_MS: int(0, 0),
+  QM_SNAPSHOT_EVERY_S: int(60, 0),
   QM_MAX_CLAIM_ATTEMPTS: int(5, 1),
   QM_DECISION_RANKING_LIMIT: int(100, 0),
   QM_DYNAMODB_ENDPOINT: z.string().optional(),
@@ -40,6 +41,8 @@ export type Config = {
   fleetRescanS: number;
   /** How long a container may reuse its fleet copy without reading the changes (0: every request). */
   fleetRefreshMs: number;
+  /** How often the schedule container holding the lease writes the fleet snapshot (0: never). */
+  snapshotEveryS: number;
   maxClaimAttempts: number;
   decisionRankingLimit: number;
   dynamodbEndpoint: string | undefined;
@@ -87,6 +90,7 @@ export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     decisionTtlS: e.QM_DECISION_TTL,
     fleetRescanS: e.QM_FLEET_RESCAN_S,
     fleetRefreshMs: e.QM_FLEET_REFRESH_MS,
+    snapshotEveryS: e.QM_SNAPSHOT_EVERY_S,
     maxClaimAttempts: e.QM_MAX_CLAIM_ATTEMPTS,
     decisionRankingLimit: e.QM_DECISION_RANKING_LIMIT,
     dynamodbEndpoint: e.QM_DYNAMODB_ENDPOINT,
