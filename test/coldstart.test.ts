@@ -159,8 +159,8 @@ describe('cold start: the fleet snapshot', () => {
     const [holder, other] = results[0] ? [a, b] : [b, a];
     now += 30_000;
     expect(await other.acquireLease(60_000)).toBe(false);
-    expect(await holder.acquireLease(60_000)).toBe(true); // renewed until 150 000 …
-    now += 70_000;
+    expect(await holder.acquireLease(60_000)).toBe(true); // renewed: now held until 1,090,000
+    now += 60_000; // expires_ms = now: still held
     expect(await other.acquireLease(60_000)).toBe(false);
     now += 1;
     expect(await other.acquireLease(60_000)).toBe(true);
