@@ -1,0 +1,309 @@
+/**
+ * A compact snapshot of the fleet in the nodes table, so a cold schedule container loads it with a
+ * handful of reads instead of scanning every node item (docs/scale.md, "Cold start").
+ *
+ * Layout: the nodes as the scheduler holds them (`StoredNode`), with the record fields that repeat
+ * across hosts (cpu_info, metadata, hypervisor_type, zones, …) interned in a per-snapshot
+ * dictionary, as JSON, gzipped, cut into chunks of at most 350 KB (under the 400 KB item limit
+ * with margin), stored under `#snapshot#<generation>#<i>`. The head `#snapshot`, written LAST,
+ * names the generation, its chunk count, its as-of time and the SHA-256 of the gzipped bytes.
+ * Every key starts with `#`, so `isNodeItem` skips them; none has `shard`, so by_change never sees them.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { NodeRecord } from '../../core/node/record';
+import type { StoredNode } from '../../core/ports';
+import { META_PREFIX } from './node-item';
+
+/** Bytes of gzipped snapshot per chunk item: 400 KB item limit less margin for the key and attribute names. */
+export const CHUNK_BYTES = 350 * 1024;
+export const SNAPSHOT_HEAD = `${META_PREFIX}snapshot`;
+export const SNAPSHOT_LEASE = `${META_PREFIX}snapshot-lease`;
+const chunkKey = (generation: string, i: number) => `${SNAPSHOT_HEAD}#${generation}#${i}`;
+/** DynamoDB's limit of keys in one BatchGetItem. */
+const MAX_BATCH_GET = 100;
+/** Keys per BatchGetItem: 16 MB per call and 350 KB per chunk allow 45; fewer, so calls run in parallel. */
+const CHUNKS_PER_GET = 8;
+const FORMAT = 1;
+
+/**
+ * Record fields that differ per host or change with every write: kept inline. Every other field
+ * (cpu_info, metadata, hypervisor_type, zones, disabled_reason, …, and fields added later) is
+ * interned: hosts of one model share one copy in the bytes and, once decoded, in the heap.
+ */
+const PER_NODE = new Set<string>([
+  'host',
+  'id',
+  'service_id',
+  'created_at',
+  'updated_at',
+  'deleted_at',
+  'deleted',
+  'vcpus_used',
+  'memory_mb_used',
+  'local_gb_used',
+  'disk_available_least',
+  'current_workload',
+  'running_vms',
+  'hypervisor_hostname',
+  'instances',
+  'claims',
+  'announced',
+  'released',
+  'gone',
+  'drift',
+  'seq',
+  'reported_at',
+  'received_at_ms',
+  'tokens_revoked_at',
+]);
+
+/** One node in the snapshot: inline fields, interned fields as dictionary indexes, the bookkeeping. */
+type EncodedNode = {
+  r: Record<string, unknown>;
+  i: Record<string, number>;
+  v: number;
+  b: number;
+  c: number;
+  u: StoredNode['claimed'];
+};
+type Encoded = { f: number; asOfMs: number; dict: unknown[]; nodes: EncodedNode[] };
+
+/** A value shared by many nodes must not be changed through one of them. */
+const deepFreeze = <T>(v: T): T => {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+};
+
+/** Replaces every repeated field value by its index in one dictionary (one entry per distinct JSON). */
+export const internNodes = (nodes: readonly StoredNode[], asOfMs: number): Encoded => {
+  const dict: unknown[] = [];
+  const index = new Map<string, number>();
+  const out: EncodedNode[] = nodes.map((n) => {
+    const r: Record<string, unknown> = {};
+    const i: Record<string, number> = {};
+    for (const [k, v] of Object.entries(n.record)) {
+      if (PER_NODE.has(k) || v === null || v === undefined) {
+        r[k] = v;
+        continue;
+      }
+      const key = JSON.stringify(v);
+      let at = index.get(key);
+      if (at === undefined) {
+        at = dict.push(v) - 1;
+        index.set(key, at);
+      }
+      i[k] = at;
+    }
+    return { r, i, v: n.ver, b: n.baseline, c: n.changedAt, u: n.claimed };
+  });
+  return { f: FORMAT, asOfMs, dict, nodes: out };
+};
+
+/** The nodes back from `internNodes`; interned values are shared (and frozen). */
+export const expandNodes = (e: Encoded): StoredNode[] => {
+  if (e.f !== FORMAT) throw new Error(`snapshot format ${e.f} is not ${FORMAT}`);
+  for (const v of e.dict) deepFreeze(v);
+  return e.nodes.map((n) => {
+    const record = n.r;
+    for (const [k, at] of Object.entries(n.i)) record[k] = e.dict[at];
+    return { record: record as unknown as NodeRecord, ver: n.v, baseline: n.b, changedAt: n.c, claimed: n.u };
+  });
+};
+
+/** Cuts `bytes` into pieces of at most `size` bytes (at least one piece, so an empty fleet has a chunk). */
+export const chunk = (bytes: Buffer, size = CHUNK_BYTES): Buffer[] => {
+  const out: Buffer[] = [];
+  for (let at = 0; at < bytes.length || out.length === 0; at += size) out.push(bytes.subarray(at, at + size));
+  return out;
+};
+
+export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('base64');
+
+/** The gzipped bytes of a snapshot of `nodes` as of `asOfMs`. */
+export const encodeSnapshot = (nodes: readonly StoredNode[], asOfMs: number): Buffer =>
+  gzipSync(JSON.stringify(internNodes(nodes, asOfMs)), { level: 6 });
+
+export const decodeSnapshot = (bytes: Buffer): { asOfMs: number; nodes: StoredNode[] } => {
+  const e = JSON.parse(gunzipSync(bytes).toString('utf8')) as Encoded;
+  return { asOfMs: e.asOfMs, nodes: expandNodes(e) };
+};
+
+/** The head item: which generation is current, and the one before it (kept, for readers of an older head). */
+type Head = {
+  host: string;
+  generation: string;
+  chunks: number;
+  as_of_ms: number;
+  sha256: string;
+  bytes: number;
+  nodes: number;
+  previous?: { generation: string; chunks: number };
+};
+
+/** What a snapshot write did: its size and its cost (1 WCU per KB rounded up per item, AWS's rule). */
+export type SnapshotWritten = { generation: string; nodes: number; bytes: number; chunks: number; wcu: number };
+
+/** Why a read found no usable snapshot (the caller scans instead). */
+export type SnapshotMiss = 'no-head' | 'missing-chunk' | 'bad-checksum' | 'undecodable';
+
+/**
+ * Reads and writes the fleet snapshot of one nodes table, and the lease that lets one schedule
+ * container at a time write it.
+ */
+export class FleetSnapshotStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly now: () => number = Date.now,
+    /** Who this container is, in the lease. */
+    readonly owner: string = randomUUID(),
+  ) {}
+
+  /**
+   * Takes or renews the writer's lease until now + `forMs`: a conditional PutItem that succeeds when
+   * nobody holds it, it has expired, or this owner holds it. False when another owner holds it.
+   */
+  async acquireLease(forMs: number): Promise<boolean> {
+    const now = this.now();
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { host: SNAPSHOT_LEASE, owner: this.owner, expires_ms: now + forMs },
+          ConditionExpression: 'attribute_not_exists(host) OR expires_ms < :now OR #owner = :me',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':now': now, ':me': this.owner },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if ((e as Error).name === 'ConditionalCheckFailedException') return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Writes a snapshot of `nodes` as of `asOfMs`: the chunks first, then the head naming them, then
+   * deletes the generation before the previous one (the previous stays for readers of the old head).
+   */
+  async write(nodes: readonly StoredNode[], asOfMs: number): Promise<SnapshotWritten> {
+    const bytes = encodeSnapshot(nodes, asOfMs);
+    const pieces = chunk(bytes);
+    const generation = `${asOfMs.toString(36)}-${randomUUID().slice(0, 8)}`;
+    const old = await this.head(true);
+    let wcu = 0;
+    // Chunk by chunk, a few at a time: each is ~350 WCU on its own partition key.
+    await inParallel(pieces, 4, async (data, i) => {
+      await this.db.send(new PutCommand({ TableName: this.table, Item: { host: chunkKey(generation, i), data } }));
+      wcu += Math.ceil((data.length + 64) / 1024);
+    });
+    const head: Head = {
+      host: SNAPSHOT_HEAD,
+      generation,
+      chunks: pieces.length,
+      as_of_ms: asOfMs,
+      sha256: sha256(bytes),
+      bytes: bytes.length,
+      nodes: nodes.length,
+      ...(old ? { previous: { generation: old.generation, chunks: old.chunks } } : {}),
+    };
+    await this.db.send(new PutCommand({ TableName: this.table, Item: head }));
+    wcu += 1;
+    const stale = old?.previous;
+    if (stale) await this.deleteGeneration(stale.generation, stale.chunks);
+    return { generation, nodes: nodes.length, bytes: bytes.length, chunks: pieces.length, wcu };
+  }
+
+  /**
+   * The snapshot the head names, or why there is none usable. Eventually consistent reads are
+   * enough: chunks are written once under fresh keys before the head names them, so a read
+   * returns a whole chunk or none, and an old head names a generation still kept.
+   */
+  async read(): Promise<{ asOfMs: number; nodes: StoredNode[]; bytes: number } | { miss: SnapshotMiss }> {
+    const head = await this.head(false);
+    if (!head) return { miss: 'no-head' };
+    const keys = Array.from({ length: head.chunks }, (_, i) => ({ host: chunkKey(head.generation, i) }));
+    const groups: { host: string }[][] = [];
+    for (let i = 0; i < keys.length; i += CHUNKS_PER_GET) groups.push(keys.slice(i, i + CHUNKS_PER_GET));
+    const found = new Map<string, Buffer>();
+    await Promise.all(
+      groups.map(async (g) => {
+        for (const item of await batchGetEventual(this.db, this.table, g)) {
+          found.set(String(item.host), Buffer.from(item.data as Uint8Array));
+        }
+      }),
+    );
+    const parts: Buffer[] = [];
+    for (const k of keys) {
+      const b = found.get(k.host);
+      if (!b) return { miss: 'missing-chunk' };
+      parts.push(b);
+    }
+    const bytes = Buffer.concat(parts);
+    if (sha256(bytes) !== head.sha256) return { miss: 'bad-checksum' };
+    try {
+      return { ...decodeSnapshot(bytes), bytes: bytes.length };
+    } catch {
+      return { miss: 'undecodable' };
+    }
+  }
+
+  private async head(consistent: boolean): Promise<Head | undefined> {
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { host: SNAPSHOT_HEAD }, ConsistentRead: consistent }),
+    );
+    return out.Item as Head | undefined;
+  }
+
+  private async deleteGeneration(generation: string, chunks: number): Promise<void> {
+    await inParallel(
+      Array.from({ length: chunks }, (_, i) => i),
+      8,
+      async (i) => {
+        await this.db.send(new DeleteCommand({ TableName: this.table, Key: { host: chunkKey(generation, i) } }));
+      },
+    );
+  }
+}
+
+/** Runs `f` over `items`, at most `width` at once. */
+const inParallel = async <T>(items: readonly T[], width: number, f: (x: T, i: number) => Promise<void>) => {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await f(items[i] as T, i);
+      }
+    }),
+  );
+};
+
+/** BatchGetItem, eventually consistent (half the RCU of batch.ts's consistent batchGetAll), unprocessed keys asked again. */
+const batchGetEventual = async (
+  db: DynamoDBDocumentClient,
+  table: string,
+  keys: Record<string, unknown>[],
+): Promise<Record<string, unknown>[]> => {
+  if (keys.length > MAX_BATCH_GET) throw new Error(`${keys.length} keys do not fit one BatchGetItem`);
+  const found: Record<string, unknown>[] = [];
+  let left: Record<string, unknown>[] | undefined = keys;
+  for (let round = 0; left && left.length > 0; round++) {
+    if (round >= 5) throw new Error(`${left.length} snapshot chunks unprocessed`);
+    const out = await db.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: left } } }));
+    found.push(...(out.Responses?.[table] ?? []));
+    left = out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined;
+  }
+  return found;
+};
