@@ -80,8 +80,13 @@ describe('the packaged CloudFormation template', () => {
       'dynamodb:BatchGetItem',
       'dynamodb:BatchGetItem',
       'dynamodb:BatchWriteItem',
+      // The fleet snapshot's chunks, head and lease (only `#snapshot*` keys: checked below).
+      'dynamodb:DeleteItem',
+      // The cold scan sizes its segments to the table.
+      'dynamodb:DescribeTable',
       'dynamodb:GetItem',
       'dynamodb:GetItem',
+      'dynamodb:PutItem',
       'dynamodb:PutItem',
       'dynamodb:Query',
       'dynamodb:Scan',
@@ -89,6 +94,12 @@ describe('the packaged CloudFormation template', () => {
       'dynamodb:Scan',
       'dynamodb:UpdateItem',
     ]);
+    // The schedule function writes and deletes on the nodes table only under the snapshot's keys.
+    const snapshotWrites = statementsOf(resources.ScheduleRole as Resource).filter((st) =>
+      actions(st).includes('dynamodb:DeleteItem'),
+    );
+    expect(snapshotWrites).toHaveLength(1);
+    expect(JSON.stringify(snapshotWrites[0])).toContain('"dynamodb:LeadingKeys":["#snapshot*"]');
     expect(dynamo('NotifyRole')).toEqual([
       'dynamodb:ConditionCheckItem',
       'dynamodb:DeleteItem',
