@@ -98,6 +98,24 @@ describe('CapacityLedger', () => {
     expect(ledger.writeCosts('report', 'nodes')).toEqual([]);
   });
 
+  it('tags a write by its partition key, so a container write made during a request is kept apart', () => {
+    const ledger = new CapacityLedger(
+      [nodes],
+      () => 0,
+      (_table, pk) => (pk.startsWith('#') ? 'snapshot' : 'schedule'),
+    );
+    ledger.written('nodes', { host: { S: '#snapshot' } }, false);
+    ledger.written('nodes', { host: { S: 'cn-01' } }, false);
+    ledger.onStreamRecord('nodes', undefined, { host: { S: '#snapshot' }, blob: { S: 'x'.repeat(5000) } });
+    ledger.onStreamRecord('nodes', node('3', 1), node('3', 2));
+    // 'host' (4) + '#snapshot' (9) + 'blob' (4) + 5,000 = 5,017 bytes → 5 WCU, no index key; the node write as above: 2 + 2 + 2
+    expect(ledger.writeCosts('snapshot', 'nodes')).toEqual([5]);
+    expect(ledger.writeCosts('schedule', 'nodes')).toEqual([6]);
+    expect(ledger.writtenSizesOf('snapshot', 'nodes')).toEqual([5017]);
+    expect(ledger.writtenSizesOf('schedule', 'nodes')).toHaveLength(1);
+    expect(ledger.writtenSizesOf('schedule', 'nodes')[0]).toBeLessThan(2048);
+  });
+
   it('finds the partition-key value in a key condition, names resolved', () => {
     const values = { ':b': { S: '5' }, ':t': { N: '10' } };
     expect(keyConditionValue('#b = :b AND #t >= :t', { '#b': 'bucket', '#t': 'at' }, values, 'bucket')).toBe('5');

@@ -78,6 +78,12 @@ const add = (m: Map<string, Units>, k: string, u: Partial<Units>) => {
  * The tallies of one run, bucketed by the second `clock()` returns (the bench's simulated second).
  * Tables it has no shape for are counted in the reported totals only.
  */
+const append = (m: Map<string, number[]>, k: string, v: number) => {
+  const list = m.get(k) ?? [];
+  list.push(v);
+  m.set(k, list);
+};
+
 export class CapacityLedger {
   readonly shapes = new Map<string, TableShape>();
   /** second → "table\0index\0pk" → units. */
@@ -94,12 +100,17 @@ export class CapacityLedger {
   readonly writtenSizes = new Map<string, number[]>();
   /** "tag\0table" → WCU of each committed write made under that tag (table and indexes summed). */
   private readonly costs = new Map<string, number[]>();
+  /** "tag\0table" → size of each item written under that tag. */
+  private readonly taggedSizes = new Map<string, number[]>();
 
-  /** `tag()` names the operation a call belongs to (e.g. the bench's "schedule"), read when the call returns. */
+  /**
+   * `tag(table, partitionKey)` names the operation a write belongs to (e.g. the bench's "schedule", or
+   * "snapshot" for a snapshot chunk written during a schedule request), read when the call returns.
+   */
   constructor(
     tables: readonly TableShape[],
     readonly clock: () => number,
-    readonly tag: () => string | undefined = () => undefined,
+    readonly tag: (table: string, partitionKey: string) => string | undefined = () => undefined,
   ) {
     for (const t of tables) this.shapes.set(t.name, t);
   }
@@ -132,7 +143,11 @@ export class CapacityLedger {
     if (!table) return;
     const k = `${tableName}${SEP}${this.primaryKey(table, key)}`;
     const q = this.pending.get(k) ?? [];
-    q.push({ second: this.clock(), transactional, tag: this.tag() });
+    q.push({
+      second: this.clock(),
+      transactional,
+      tag: this.tag(tableName, partitionKeyValue(key[table.hashKey]) ?? ''),
+    });
     this.pending.set(k, q);
     if (this.unmatched.length > 0) this.settle();
   }
@@ -183,17 +198,12 @@ export class CapacityLedger {
       this.charge(p.second, tableName, w.index, w.partitionKey, { wcu: w.wcu });
       wcu += w.wcu;
     }
-    if (p.tag !== undefined) {
-      const list = this.costs.get(`${p.tag}${SEP}${tableName}`) ?? [];
-      list.push(wcu);
-      this.costs.set(`${p.tag}${SEP}${tableName}`, list);
-    }
+    if (p.tag !== undefined) append(this.costs, `${p.tag}${SEP}${tableName}`, wcu);
     if (after) {
       const bytes = itemSize(after);
       this.sizes.set(`${tableName}${SEP}${SEP}${key}`, bytes);
-      const list = this.writtenSizes.get(tableName) ?? [];
-      list.push(bytes);
-      this.writtenSizes.set(tableName, list);
+      append(this.writtenSizes, tableName, bytes);
+      if (p.tag !== undefined) append(this.taggedSizes, `${p.tag}${SEP}${tableName}`, bytes);
       for (const ix of table.indexes) {
         const entry = projectItem(after, table, ix);
         if (entry) this.sizes.set(`${tableName}${SEP}${ix.name}${SEP}${key}`, itemSize(entry));
@@ -223,6 +233,11 @@ export class CapacityLedger {
   /** The WCU of each committed write to `table` made under `tag`, in the order the stream gave them. */
   writeCosts(tag: string, table: string): number[] {
     return this.costs.get(`${tag}${SEP}${table}`) ?? [];
+  }
+
+  /** The size of each item written to `table` under `tag`. */
+  writtenSizesOf(tag: string, table: string): number[] {
+    return this.taggedSizes.get(`${tag}${SEP}${table}`) ?? [];
   }
 
   /** How many stream records still wait for their call (should be 0 after a drain). */
