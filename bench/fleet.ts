@@ -1,4 +1,8 @@
 /**
+ * Over 350 lines on purpose: one simulation whose parts share its state (the hosts, the simulated
+ * second, the ledger, the counts) — seed, drive, drain the streams, tabulate; the reusable parts
+ * already live in bench/lib (seeding, stream feed, raw update rate, the doc writer).
+ *
  * `npm run bench:fleet -- --hosts 10000 [--load 2] [--seconds 60] [--rate 200] [--events 200]`:
  * a fleet on real DynamoDB's limits. Drives the REAL handlers in this process (the report,
  * schedule and notify functions' `handler`, called with the API Gateway and SNS events
@@ -20,7 +24,8 @@ import { register } from 'node:module';
 import { DescribeTableCommand, DynamoDBClient, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SNSEvent } from 'aws-lambda';
 import { readConfig } from '../adapters/config';
-import { CapacityLedger, enableCapacityAccounting, type PartitionTally } from '../adapters/dynamodb/capacity';
+import { CapacityLedger, type PartitionTally } from '../adapters/dynamodb/capacity';
+import { enableCapacityAccounting } from '../adapters/dynamodb/capacity-middleware';
 import { PARTITION_LIMITS, type TableShape, tableShape } from '../adapters/dynamodb/capacity-rules';
 import { makeScheduleDeps } from '../adapters/schedule-deps';
 import { readSchedulerOptions } from '../adapters/scheduler-config';

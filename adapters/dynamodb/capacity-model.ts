@@ -1,6 +1,10 @@
 import { PARTITION_LIMITS, readCapacity, writeCapacity } from './capacity-rules.js';
 
 /**
+ * Over 350 lines on purpose: one model, its inputs, its formulas and their comments (each charge
+ * with the rule it follows), read top to bottom beside docs/scale.md; split, the arithmetic would
+ * lose its one reading order.
+ *
  * The capacity model of docs/scale.md "Capacity model": for a fleet of N hosts and rates R
  * (schedule requests/s) and E (notifications/s), the WCU/RCU per second on every partition the
  * design touches, the first limit to bind and at what multiple of the load, the placements per

@@ -1,6 +1,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CapacityLedger, enableCapacityAccounting, keyConditionValue } from './capacity';
+import { CapacityLedger } from './capacity';
+import { enableCapacityAccounting, keyConditionValue } from './capacity-middleware';
 import type { TableShape, WireItem } from './capacity-rules';
 import { documentClient } from './client';
 

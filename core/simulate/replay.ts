@@ -1,4 +1,7 @@
 /**
+ * Over 350 lines (353) on purpose: the replay loop and the assumptions it makes, listed here
+ * beside the code they shape.
+ *
  * Replays a trace against a fleet with one configuration, through the
  * scheduler core the schedule function runs: each host is a node record as
  * the store would hold it, turned into a HostState by `hostStateFromNode`; each
