@@ -198,15 +198,7 @@ const runChild = (mode: string, url: string, table: string): ChildResult => {
       });
   if (r.status !== 0) {
     log(`child ${mode} failed or exceeded ${CHILD_MS / 1000} s: ${r.stderr?.slice(-2000)}`);
-    return {
-      mode,
-      nodes: 0,
-      loadMs: Number.NaN,
-      sinceProcessStartMs: Number.NaN,
-      heapUsedMB: Number.NaN,
-      rssMB: Number.NaN,
-      maxRssMB: Number.NaN,
-    };
+    return skipped(mode);
   }
   const res = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as ChildResult;
   const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? '');
