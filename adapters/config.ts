@@ -20,6 +20,7 @@ const EnvSchema = z.object({
   QM_MAX_CLAIM_ATTEMPTS: int(5, 1),
   QM_DECISION_RANKING_LIMIT: int(100, 0),
   QM_DYNAMODB_ENDPOINT: z.string().optional(),
+  QM_DYNAMODB_TIMEOUT_MS: int(5_000, 100),
   QM_SECRET: z.string().optional(),
   QM_SECRET_PREVIOUS: z.string().optional(),
   QM_SECRET_PARAM: z.string().optional(),
@@ -52,6 +53,8 @@ export type Config = {
   maxClaimAttempts: number;
   decisionRankingLimit: number;
   dynamodbEndpoint: string | undefined;
+  /** A DynamoDB call that has not answered in this long fails and is retried (the bench stretches it with wall time). */
+  dynamodbTimeoutMs: number;
   /** The token secret given directly (local stack only) … */
   secret: string | undefined;
   /** The secret before a rotation (local stack only; a deployed stage reads the parameter's previous version). */
@@ -102,6 +105,7 @@ export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     maxClaimAttempts: e.QM_MAX_CLAIM_ATTEMPTS,
     decisionRankingLimit: e.QM_DECISION_RANKING_LIMIT,
     dynamodbEndpoint: e.QM_DYNAMODB_ENDPOINT,
+    dynamodbTimeoutMs: e.QM_DYNAMODB_TIMEOUT_MS,
     secret: e.QM_SECRET,
     previousSecret: e.QM_SECRET_PREVIOUS,
     secretParam: e.QM_SECRET_PARAM,

@@ -14,7 +14,7 @@ const logJson = (fields: Record<string, unknown>) => console.log(JSON.stringify(
 /** What one schedule container holds: its stores, its in-memory fleet, its host-state cache. */
 export const makeScheduleDeps = (config: Config, opts: ResolvedOptions): ScheduleDeps => {
   if (!config.decisionsTable) throw new ConfigError('invalid configuration: QM_DECISIONS_TABLE is required');
-  const db = documentClient(config.region, config.dynamodbEndpoint);
+  const db = documentClient(config.region, config.dynamodbEndpoint, config.dynamodbTimeoutMs);
   const store = new DynamoFleetStore(db, config.nodesTable, config.decisionsTable, config.changeShards);
   const snapshots = new FleetSnapshotStore(db, config.nodesTable);
   const seed = fleetSeed(snapshots, () => coldScan(db, config.nodesTable), Date.now, logJson);

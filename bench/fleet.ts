@@ -248,6 +248,9 @@ const main = async () => {
       // The same for the schedule container's full rescan (every 300 s): the window is shorter than that in
       // simulated time, and must not see rescans that only the slowdown brought into it.
       QM_FLEET_RESCAN_S: '86400',
+      // And for a DynamoDB call's timeout: DynamoDB Local answers slower as the fleet grows (the point of
+      // the slowdown), and a call it answers late is not an outage.
+      QM_DYNAMODB_TIMEOUT_MS: '300000',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       POWERTOOLS_METRICS_DISABLED: 'true',
     });

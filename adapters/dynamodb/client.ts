@@ -60,15 +60,18 @@ export const setClientHook = (hook: ((client: DynamoDBClient) => void) | undefin
   clientHook = hook;
 };
 
-/** One document client per container; `endpoint` points at DynamoDB Local when set. */
-export const documentClient = (region: string, endpoint?: string): DynamoDBDocumentClient => {
+/**
+ * One document client per container; `endpoint` points at DynamoDB Local when set. A call that
+ * has not answered in `requestTimeoutMs` (QM_DYNAMODB_TIMEOUT_MS) fails and is retried.
+ */
+export const documentClient = (region: string, endpoint?: string, requestTimeoutMs = 5_000): DynamoDBDocumentClient => {
   const client = new DynamoDBClient({
     region,
     ...(endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
     maxAttempts: 3,
     // A stalled socket must fail and be retried, not hold the invocation until Lambda's timeout
     // (without throwOnRequestTimeout the SDK only logs a warning and waits on).
-    requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
+    requestHandler: { connectionTimeout: 2_000, requestTimeout: requestTimeoutMs, throwOnRequestTimeout: true },
   });
   // Outermost step, so it sees what is left after the SDK's own retries: an outage or throttling
   // becomes StoreUnavailableError (503 with Retry-After), never a 500.

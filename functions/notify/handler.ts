@@ -14,7 +14,7 @@ import { countNotification, metricsMiddleware, withTags } from '../shared/metric
 const config = readConfig();
 if (!config.eventsTable) throw new ConfigError('invalid configuration: QM_EVENTS_TABLE is required');
 const deadLetters = new SqsDeadLetters(config.region, config.dlqUrl, config.sqsEndpoint);
-const db = documentClient(config.region, config.dynamodbEndpoint);
+const db = documentClient(config.region, config.dynamodbEndpoint, config.dynamodbTimeoutMs);
 const events = new DynamoEventStore(
   db,
   config.nodesTable,

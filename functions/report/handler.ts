@@ -20,7 +20,7 @@ const config = readConfig();
 // A deployed stage reads the token secrets (current and previous) from SSM here, at cold start, and does
 // not start without them; they are reread every few minutes, so a rotation needs no redeploy.
 const keys = await loadKeyring(config, (e) => logger.warn('token secret refresh failed', { error: e as Error }));
-const db = documentClient(config.region, config.dynamodbEndpoint);
+const db = documentClient(config.region, config.dynamodbEndpoint, config.dynamodbTimeoutMs);
 const store = new DynamoNodeStore(db, config.nodesTable, Date.now, config.changeShards);
 // Rule 7: claims a report reaps leave their server groups.
 const groups = config.decisionsTable
