@@ -9,21 +9,22 @@ import { coldScan, fleetSeed, SnapshottingFleet } from './dynamodb/fleet-seed';
 import { FleetSnapshotStore } from './dynamodb/fleet-snapshot';
 import { DynamoFleetStore } from './dynamodb/fleet-store';
 
-const logJson = (fields: Record<string, unknown>) => console.log(JSON.stringify({ level: 'INFO', ...fields }));
+/** A structured log line (the handler passes its Powertools logger; benches pass nothing). */
+export type DepsLog = (fields: Record<string, unknown>) => void;
 
 /** What one schedule container holds: its stores, its in-memory fleet, its host-state cache. */
-export const makeScheduleDeps = (config: Config, opts: ResolvedOptions): ScheduleDeps => {
+export const makeScheduleDeps = (config: Config, opts: ResolvedOptions, log: DepsLog = () => {}): ScheduleDeps => {
   if (!config.decisionsTable) throw new ConfigError('invalid configuration: QM_DECISIONS_TABLE is required');
   const db = documentClient(config.region, config.dynamodbEndpoint, config.dynamodbTimeoutMs);
   const store = new DynamoFleetStore(db, config.nodesTable, config.decisionsTable, config.changeShards);
   const snapshots = new FleetSnapshotStore(db, config.nodesTable);
-  const seed = fleetSeed(snapshots, () => coldScan(db, config.nodesTable), Date.now, logJson);
+  const seed = fleetSeed(snapshots, () => coldScan(db, config.nodesTable), Date.now, log);
   const cached = new CachedFleet(store, config.fleetRescanS * 1000, Date.now, config.fleetRefreshMs, {
     lookbackMs: config.feedLookbackMs,
     seed,
   });
   return {
-    fleet: new SnapshottingFleet(cached, snapshots, config.snapshotEveryS * 1000, Date.now, logJson),
+    fleet: new SnapshottingFleet(cached, snapshots, config.snapshotEveryS * 1000, Date.now, log),
     hostStates: new HostStateCache(opts),
     store,
     decisions: new DynamoDecisionStore(db, config.decisionsTable),

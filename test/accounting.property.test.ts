@@ -115,6 +115,8 @@ beforeAll(async () => {
     QM_CLAIM_TTL: String(CLAIM_TTL_S),
     // Cases jump the clock by claim_ttl: a time-based full rescan would re-read the whole table each time.
     QM_FLEET_RESCAN_S: String(10 ** 9),
+    // And each jump would write a fleet snapshot (every 60 s of clock): not what this test is about.
+    QM_SNAPSHOT_EVERY_S: '0',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     POWERTOOLS_LOG_LEVEL: 'ERROR',

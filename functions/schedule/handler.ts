@@ -19,7 +19,9 @@ const config = readConfig();
 // A deployed stage reads the token secrets (current and previous) from SSM here, at cold start, and does
 // not start without them; they are reread every few minutes, so a rotation needs no redeploy.
 const keys = await loadKeyring(config, (e) => logger.warn('token secret refresh failed', { error: e as Error }));
-const deps = makeScheduleDeps(config, readSchedulerOptions());
+const deps = makeScheduleDeps(config, readSchedulerOptions(), ({ message, ...rest }) =>
+  logger.info(String(message), rest),
+);
 
 /** The schedule function: CONTRACT.md "Scheduling". */
 export const handler = httpHandler(
