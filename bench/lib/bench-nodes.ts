@@ -1,7 +1,8 @@
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../../adapters/dynamodb/client';
-import { toItem } from '../../adapters/dynamodb/node-item';
+import { fromItem, toItem } from '../../adapters/dynamodb/node-item';
 import { applyReport, type Report } from '../../core/nodes';
+import type { StoredNode } from '../../core/ports';
 
 /**
  * The benches' compute nodes: a report shaped like this machine's agent's (a 64-vCPU, 256 GB
@@ -69,6 +70,8 @@ export const seedNodes = async (o: {
   to: number;
   reportOf: (i: number) => Report;
   concurrency?: number;
+  /** Called with each node as written (e.g. to snapshot the seeded fleet). */
+  written?: (node: StoredNode) => void;
 }): Promise<void> => {
   const db = documentClient('us-east-1', o.endpoint);
   const now = Date.now();
@@ -86,7 +89,9 @@ export const seedNodes = async (o: {
               claimTtlS: 600,
               windowS: 7200,
             });
-            puts.push({ PutRequest: { Item: toItem(record, 1, now) } });
+            const item = toItem(record, 1, now);
+            o.written?.(fromItem(item as unknown as Record<string, unknown>));
+            puts.push({ PutRequest: { Item: item } });
           }
           let req: Record<string, unknown[]> | undefined = { [o.table]: puts };
           while (req && Object.keys(req).length > 0) {
