@@ -16,7 +16,7 @@ import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb
 import { nativeItemSize as itemBytes } from '../adapters/dynamodb/capacity-rules';
 import { documentClient } from '../adapters/dynamodb/client';
 import { coldScan, fleetSeed } from '../adapters/dynamodb/fleet-seed';
-import { CHUNK_BYTES, FleetSnapshotStore } from '../adapters/dynamodb/fleet-snapshot';
+import { FleetSnapshotStore } from '../adapters/dynamodb/fleet-snapshot';
 import { fromItem, toItem } from '../adapters/dynamodb/node-item';
 import { applyReport, type Report } from '../core/nodes';
 import type { StoredNode } from '../core/ports';
@@ -252,9 +252,7 @@ const benchOne = async (url: string, n: number): Promise<Row> => {
   // --no-scan: the snapshot path alone (the 100k scan on DynamoDB Local takes minutes).
   const scan = process.argv.includes('--no-scan') ? skipped('scan') : runChild('scan', url, table);
   log(`scan load: ${JSON.stringify(scan)}`);
-  const chunkSizes = Array.from({ length: written.chunks }, (_, i) =>
-    i < written.chunks - 1 ? CHUNK_BYTES : written.bytes - CHUNK_BYTES * (written.chunks - 1),
-  );
+  const chunkSizes = written.chunkBytes;
   return {
     hosts: n,
     itemP50: sizes.p50,

@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { StoredNode } from '../../core/ports';
-import { CHUNK_BYTES, chunk, decodeSnapshot, encodeSnapshot, expandNodes, internNodes } from './fleet-snapshot';
+import { CHUNK_BYTES, decodePart, decodePartSync, encodeParts, expandNodes, internNodes } from './fleet-snapshot';
 
 /** A stored node with the fields the snapshot treats differently: per-node ones and shared ones. */
 const nodeArb: fc.Arbitrary<StoredNode> = fc
@@ -41,14 +42,24 @@ const nodeArb: fc.Arbitrary<StoredNode> = fc
 const asJson = (v: unknown) => JSON.parse(JSON.stringify(v));
 
 describe('the fleet snapshot encoding', () => {
-  it('gives every node back exactly, through the dictionary and through gzip', () => {
-    fc.assert(
-      fc.property(fc.array(nodeArb, { maxLength: 30 }), fc.nat(), (nodes, asOfMs) => {
-        expect(asJson(expandNodes(asJson(internNodes(nodes, asOfMs))))).toEqual(asJson(nodes));
-        const back = decodeSnapshot(encodeSnapshot(nodes, asOfMs));
-        expect(back.asOfMs).toBe(asOfMs);
-        expect(asJson(back.nodes)).toEqual(asJson(nodes));
-      }),
+  it('gives every node back exactly, in order, through the dictionary, gzip and the parts', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(nodeArb, { maxLength: 30 }),
+        fc.nat(),
+        fc.integer({ min: 3000, max: 20_000 }),
+        async (nodes, asOfMs, maxBytes) => {
+          expect(asJson(expandNodes(asJson(internNodes(nodes, asOfMs))))).toEqual(asJson(nodes));
+          const parts = await encodeParts(nodes, asOfMs, maxBytes);
+          const back = parts.flatMap((p) => decodePartSync(p).nodes);
+          expect(asJson(back)).toEqual(asJson(nodes));
+          for (const p of parts) {
+            expect(p.length).toBeLessThanOrEqual(maxBytes);
+            expect((await decodePart(p)).asOfMs).toBe(asOfMs);
+          }
+        },
+      ),
+      { numRuns: 50 },
     );
   });
 
@@ -75,16 +86,29 @@ describe('the fleet snapshot encoding', () => {
     expect(back[0]?.record.claims).not.toBe(back[1]?.record.claims);
   });
 
-  it('cuts bytes into pieces of at most the chunk size that join back to them', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 5000 }), fc.integer({ min: 1, max: 700 }), (bytes, size) => {
-        const b = Buffer.from(bytes);
-        const pieces = chunk(b, size);
-        expect(pieces.length).toBe(Math.max(1, Math.ceil(b.length / size)));
-        for (const p of pieces) expect(p.length).toBeLessThanOrEqual(size);
-        expect(Buffer.concat(pieces).equals(b)).toBe(true);
-      }),
+  it('cuts a fleet into parts under the chunk size, as few as the size allows', async () => {
+    // 3,000 nodes whose hosts are 200 random hex bytes each (gzip halves hex at best): ≥ 300 KB of
+    // gzip, so several parts at 100 KB, each full to within the 90 % aim and a halving.
+    const nodes = Array.from(
+      { length: 3000 },
+      (_, i) =>
+        ({
+          record: { host: `h${i}-${randomBytes(100).toString('hex')}`, claims: {} },
+          ver: 1,
+          baseline: 1,
+          changedAt: 0,
+          claimed: { vcpus: 0, memory_mb: 0, disk_gb: 0 },
+        }) as unknown as StoredNode,
     );
+    const parts = await encodeParts(nodes, 7, 100_000);
+    const total = parts.reduce((n, p) => n + p.length, 0);
+    expect(parts.length).toBeGreaterThanOrEqual(Math.ceil(total / 100_000));
+    expect(parts.length).toBeLessThanOrEqual(Math.ceil(total / 40_000));
+    for (const p of parts) expect(p.length).toBeLessThanOrEqual(100_000);
+    expect(parts.flatMap((p) => decodePartSync(p).nodes).map((n) => n.record.host)).toEqual(
+      nodes.map((n) => n.record.host),
+    );
+    expect(await encodeParts([], 7)).toHaveLength(1);
     expect(CHUNK_BYTES).toBeLessThan(400 * 1024 - 1024);
   });
 });

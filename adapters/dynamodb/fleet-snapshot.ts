@@ -2,15 +2,20 @@
  * A compact snapshot of the fleet in the nodes table, so a cold schedule container loads it with a
  * handful of reads instead of scanning every node item (docs/scale.md, "Cold start").
  *
- * Layout: the nodes as the scheduler holds them (`StoredNode`), with the record fields that repeat
- * across hosts (cpu_info, metadata, hypervisor_type, zones, …) interned in a per-snapshot
- * dictionary, as JSON, gzipped, cut into chunks of at most 350 KB (under the 400 KB item limit
- * with margin), stored under `#snapshot#<generation>#<i>`. The head `#snapshot`, written LAST,
- * names the generation, its chunk count, its as-of time and the SHA-256 of the gzipped bytes.
+ * Layout: the nodes as the scheduler holds them (`StoredNode`), cut into consecutive parts; each
+ * part is one chunk item under `#snapshot#<generation>#<i>`: its nodes with the record fields that
+ * repeat across hosts (cpu_info, metadata, hypervisor_type, zones, …) interned in the part's own
+ * dictionary, as JSON, gzipped, at most 350 KB (under the 400 KB item limit with margin). Parts
+ * decode on their own, so a reader gunzips and parses each as it arrives (gunzip on libuv's
+ * threadpool, beside the main thread's JSON.parse of the part before) and never holds the whole
+ * fleet's JSON at once (at 100k hosts ~155 MB as one string: ~1 s of gunzip, ~1 s of parse, all
+ * after the last read). The head `#snapshot`, written LAST, names the format, the generation, its
+ * chunk count, its as-of time and the SHA-256 of the parts' bytes in order.
  * Every key starts with `#`, so `isNodeItem` skips them; none has `shard`, so by_change never sees them.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip, gunzipSync, gzip, gzipSync } from 'node:zlib';
 import {
   BatchGetCommand,
   DeleteCommand,
@@ -29,9 +34,17 @@ export const SNAPSHOT_LEASE = `${META_PREFIX}snapshot-lease`;
 const chunkKey = (generation: string, i: number) => `${SNAPSHOT_HEAD}#${generation}#${i}`;
 /** DynamoDB's limit of keys in one BatchGetItem. */
 const MAX_BATCH_GET = 100;
-/** Keys per BatchGetItem: 16 MB per call and 350 KB per chunk allow 45; fewer, so calls run in parallel. */
-const CHUNKS_PER_GET = 8;
-const FORMAT = 1;
+/**
+ * Keys per BatchGetItem: 16 MB per call and 350 KB per chunk allow 45; 2, so responses arrive one
+ * after another and each part decodes while the next is still on its way.
+ */
+const CHUNKS_PER_GET = 2;
+/** BatchGetItems in flight at once. */
+const GETS_IN_FLIGHT = 6;
+/** 2: one self-contained gzipped part per chunk (1 was one gzip stream cut into chunks). */
+const FORMAT = 2;
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
 
 /**
  * Record fields that differ per host or change with every write: kept inline. Every other field
@@ -121,27 +134,59 @@ export const expandNodes = (e: Encoded): StoredNode[] => {
   });
 };
 
-/** Cuts `bytes` into pieces of at most `size` bytes (at least one piece, so an empty fleet has a chunk). */
-export const chunk = (bytes: Buffer, size = CHUNK_BYTES): Buffer[] => {
+export const sha256 = (parts: readonly Buffer[]): string => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('base64');
+};
+
+/** gzip level: 6 (zlib's default) packs 100k nodes' ~155 MB of JSON into ~6 MB. */
+const LEVEL = 6;
+
+/**
+ * The snapshot of `nodes` as of `asOfMs`, as gzipped parts of at most `maxBytes` each (at least
+ * one, so an empty fleet has a chunk). A part's node count is guessed from the previous part's
+ * bytes per node (aiming at 90 % of `maxBytes`), halved and redone when it comes out too big.
+ * gzip runs on the threadpool: the lease holder's container keeps serving between parts.
+ */
+export const encodeParts = async (
+  nodes: readonly StoredNode[],
+  asOfMs: number,
+  maxBytes = CHUNK_BYTES,
+): Promise<Buffer[]> => {
   const out: Buffer[] = [];
-  for (let at = 0; at < bytes.length || out.length === 0; at += size) out.push(bytes.subarray(at, at + size));
+  let per = 1000;
+  for (let at = 0; at < nodes.length || out.length === 0; ) {
+    const n = Math.max(1, Math.min(per, nodes.length - at));
+    const part = await gzipAsync(JSON.stringify(internNodes(nodes.slice(at, at + n), asOfMs)), { level: LEVEL });
+    if (part.length > maxBytes) {
+      if (n === 1) throw new Error(`node ${nodes[at]?.record.host} alone is ${part.length} B of snapshot`);
+      per = Math.floor(n / 2);
+      continue;
+    }
+    out.push(part);
+    at += n;
+    per = Math.max(1, Math.floor((n * 0.9 * maxBytes) / Math.max(1, part.length)));
+  }
   return out;
 };
 
-export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('base64');
-
-/** The gzipped bytes of a snapshot of `nodes` as of `asOfMs`. */
-export const encodeSnapshot = (nodes: readonly StoredNode[], asOfMs: number): Buffer =>
-  gzipSync(JSON.stringify(internNodes(nodes, asOfMs)), { level: 6 });
-
-export const decodeSnapshot = (bytes: Buffer): { asOfMs: number; nodes: StoredNode[] } => {
+/** One part back (synchronous: tests and tools; the reader uses `decodePart`). */
+export const decodePartSync = (bytes: Buffer): { asOfMs: number; nodes: StoredNode[] } => {
   const e = JSON.parse(gunzipSync(bytes).toString('utf8')) as Encoded;
+  return { asOfMs: e.asOfMs, nodes: expandNodes(e) };
+};
+
+/** One part back: gunzip on the threadpool, then parse and expand on the main thread. */
+export const decodePart = async (bytes: Buffer): Promise<{ asOfMs: number; nodes: StoredNode[] }> => {
+  const e = JSON.parse((await gunzipAsync(bytes)).toString('utf8')) as Encoded;
   return { asOfMs: e.asOfMs, nodes: expandNodes(e) };
 };
 
 /** The head item: which generation is current, and the one before it (kept, for readers of an older head). */
 type Head = {
   host: string;
+  format: number;
   generation: string;
   chunks: number;
   as_of_ms: number;
@@ -152,7 +197,15 @@ type Head = {
 };
 
 /** What a snapshot write did: its size and its cost (1 WCU per KB rounded up per item, AWS's rule). */
-export type SnapshotWritten = { generation: string; nodes: number; bytes: number; chunks: number; wcu: number };
+export type SnapshotWritten = {
+  generation: string;
+  nodes: number;
+  bytes: number;
+  chunks: number;
+  wcu: number;
+  /** Each chunk's gzipped bytes, in order. */
+  chunkBytes: number[];
+};
 
 /** Why a read found no usable snapshot (the caller scans instead). */
 export type SnapshotMiss = 'no-head' | 'missing-chunk' | 'bad-checksum' | 'undecodable';
@@ -198,8 +251,8 @@ export class FleetSnapshotStore {
    * deletes the generation before the previous one (the previous stays for readers of the old head).
    */
   async write(nodes: readonly StoredNode[], asOfMs: number): Promise<SnapshotWritten> {
-    const bytes = encodeSnapshot(nodes, asOfMs);
-    const pieces = chunk(bytes);
+    const pieces = await encodeParts(nodes, asOfMs);
+    const bytes = pieces.reduce((n, p) => n + p.length, 0);
     const generation = `${asOfMs.toString(36)}-${randomUUID().slice(0, 8)}`;
     const old = await this.head(true);
     let wcu = 0;
@@ -210,11 +263,12 @@ export class FleetSnapshotStore {
     });
     const head: Head = {
       host: SNAPSHOT_HEAD,
+      format: FORMAT,
       generation,
       chunks: pieces.length,
       as_of_ms: asOfMs,
-      sha256: sha256(bytes),
-      bytes: bytes.length,
+      sha256: sha256(pieces),
+      bytes,
       nodes: nodes.length,
       ...(old ? { previous: { generation: old.generation, chunks: old.chunks } } : {}),
     };
@@ -222,7 +276,14 @@ export class FleetSnapshotStore {
     wcu += 1;
     const stale = old?.previous;
     if (stale) await this.deleteGeneration(stale.generation, stale.chunks);
-    return { generation, nodes: nodes.length, bytes: bytes.length, chunks: pieces.length, wcu };
+    return {
+      generation,
+      nodes: nodes.length,
+      bytes,
+      chunks: pieces.length,
+      wcu,
+      chunkBytes: pieces.map((p) => p.length),
+    };
   }
 
   /**
@@ -233,30 +294,43 @@ export class FleetSnapshotStore {
   async read(): Promise<{ asOfMs: number; nodes: StoredNode[]; bytes: number } | { miss: SnapshotMiss }> {
     const head = await this.head(false);
     if (!head) return { miss: 'no-head' };
+    if (head.format !== FORMAT) return { miss: 'undecodable' };
     const keys = Array.from({ length: head.chunks }, (_, i) => ({ host: chunkKey(head.generation, i) }));
     const groups: { host: string }[][] = [];
     for (let i = 0; i < keys.length; i += CHUNKS_PER_GET) groups.push(keys.slice(i, i + CHUNKS_PER_GET));
-    const found = new Map<string, Buffer>();
-    await Promise.all(
-      groups.map(async (g) => {
-        for (const item of await batchGetEventual(this.db, this.table, g)) {
-          found.set(String(item.host), Buffer.from(item.data as Uint8Array));
-        }
-      }),
-    );
-    const parts: Buffer[] = [];
-    for (const k of keys) {
-      const b = found.get(k.host);
-      if (!b) return { miss: 'missing-chunk' };
-      parts.push(b);
-    }
-    const bytes = Buffer.concat(parts);
-    if (sha256(bytes) !== head.sha256) return { miss: 'bad-checksum' };
-    try {
-      return { ...decodeSnapshot(bytes), bytes: bytes.length };
-    } catch {
-      return { miss: 'undecodable' };
-    }
+    const index = new Map(keys.map((k, i) => [k.host, i]));
+    // Filled, not holey: `some` below must see a chunk that never came.
+    const parts: (Buffer | undefined)[] = Array.from({ length: keys.length }, () => undefined);
+    const decoded: (StoredNode[] | undefined)[] = Array.from({ length: keys.length }, () => undefined);
+    let broken = false;
+    // Each part is decoded as soon as its response is in, while the other reads are on their way.
+    const decoding: Promise<void>[] = [];
+    await inParallel(groups, GETS_IN_FLIGHT, async (g) => {
+      for (const item of await batchGetEventual(this.db, this.table, g)) {
+        const i = index.get(String(item.host));
+        if (i === undefined) continue;
+        const b = Buffer.from(item.data as Uint8Array);
+        parts[i] = b;
+        decoding.push(
+          decodePart(b).then(
+            (d) => {
+              decoded[i] = d.nodes;
+            },
+            () => {
+              broken = true;
+            },
+          ),
+        );
+      }
+    });
+    await Promise.all(decoding);
+    if (parts.some((p) => p === undefined)) return { miss: 'missing-chunk' };
+    const whole = parts as Buffer[];
+    if (sha256(whole) !== head.sha256) return { miss: 'bad-checksum' };
+    if (broken) return { miss: 'undecodable' };
+    const nodes: StoredNode[] = [];
+    for (const d of decoded) for (const n of d ?? []) nodes.push(n);
+    return { asOfMs: head.as_of_ms, nodes, bytes: head.bytes };
   }
 
   private async head(consistent: boolean): Promise<Head | undefined> {
