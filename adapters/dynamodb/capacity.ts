@@ -71,16 +71,16 @@ const add = (m: Map<string, Units>, k: string, u: Partial<Units>) => {
   m.set(k, t);
 };
 
-/**
- * The tallies of one run, bucketed by the second `clock()` returns (the bench's simulated second).
- * Tables it has no shape for are counted in the reported totals only.
- */
 const append = (m: Map<string, number[]>, k: string, v: number) => {
   const list = m.get(k) ?? [];
   list.push(v);
   m.set(k, list);
 };
 
+/**
+ * The tallies of one run, bucketed by the second `clock()` returns (the bench's simulated second).
+ * Tables it has no shape for are counted in the reported totals only.
+ */
 export class CapacityLedger {
   readonly shapes = new Map<string, TableShape>();
   /** second → "table\0index\0pk" → units. */

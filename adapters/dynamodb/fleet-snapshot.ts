@@ -171,17 +171,17 @@ export const encodeParts = async (
   return out;
 };
 
-/** One part back (synchronous: tests and tools; the reader uses `decodePart`). */
-export const decodePartSync = (bytes: Buffer): { asOfMs: number; nodes: StoredNode[] } => {
-  const e = JSON.parse(gunzipSync(bytes).toString('utf8')) as Encoded;
+/** A part's JSON, gunzipped, back to nodes (interned values shared). */
+const partOf = (raw: Buffer): { asOfMs: number; nodes: StoredNode[] } => {
+  const e = JSON.parse(raw.toString('utf8')) as Encoded;
   return { asOfMs: e.asOfMs, nodes: expandNodes(e) };
 };
 
+/** One part back (synchronous: tests and tools; the reader uses `decodePart`). */
+export const decodePartSync = (bytes: Buffer) => partOf(gunzipSync(bytes));
+
 /** One part back: gunzip on the threadpool, then parse and expand on the main thread. */
-export const decodePart = async (bytes: Buffer): Promise<{ asOfMs: number; nodes: StoredNode[] }> => {
-  const e = JSON.parse((await gunzipAsync(bytes)).toString('utf8')) as Encoded;
-  return { asOfMs: e.asOfMs, nodes: expandNodes(e) };
-};
+export const decodePart = async (bytes: Buffer) => partOf(await gunzipAsync(bytes));
 
 /** The head item: which generation is current, and the one before it (kept, for readers of an older head). */
 type Head = {
