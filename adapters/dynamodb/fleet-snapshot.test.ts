@@ -1,4 +1,6 @@
+import { isAscii } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { StoredNode } from '../../core/ports';
@@ -7,7 +9,8 @@ import { CHUNK_BYTES, decodePart, decodePartSync, encodeParts, expandNodes, inte
 /** A stored node with the fields the snapshot treats differently: per-node ones and shared ones. */
 const nodeArb: fc.Arbitrary<StoredNode> = fc
   .record({
-    host: fc.string({ minLength: 1, maxLength: 12 }),
+    // Any UTF-16 (lone surrogates too): parts are ASCII JSON with \u escapes, read as latin1.
+    host: fc.string({ minLength: 1, maxLength: 12, unit: 'binary' }),
     ver: fc.nat(),
     cpu: fc.constantFrom('Xeon', 'EPYC', 'Neoverse'),
     metadata: fc.dictionary(fc.constantFrom('rack', 'pool', 'constructor', '__proto__'), fc.string({ maxLength: 4 })),
@@ -17,6 +20,22 @@ const nodeArb: fc.Arbitrary<StoredNode> = fc
     instances: fc.array(fc.record({ uuid: fc.uuid(), vcpus: fc.nat(8), memory_mb: fc.nat(), disk_gb: fc.nat() }), {
       maxLength: 3,
     }),
+    // Drift's kind, since and detail are interned; its other fields stay inline.
+    drift: fc.array(
+      fc.record({
+        kind: fc.constantFrom('unknown_instance', 'missing_instance'),
+        instance_uuid: fc.uuid(),
+        vcpus: fc.nat(8),
+        memory_mb: fc.nat(),
+        disk_gb: fc.nat(),
+        since: fc.constantFrom('2026-12-03T00:00:00.000Z', '2026-12-03T00:00:01.000Z'),
+        detail: fc.oneof(
+          fc.constantFrom('reported running, but no scheduler claimed it'),
+          fc.string({ unit: 'grapheme' }),
+        ),
+      }),
+      { maxLength: 3 },
+    ),
   })
   .map(
     (x) =>
@@ -28,6 +47,7 @@ const nodeArb: fc.Arbitrary<StoredNode> = fc
           metadata: x.metadata,
           reported_availability_zone: x.az,
           instances: x.instances,
+          drift: x.drift,
           claims: {},
           ...(x.extra === undefined ? {} : { extra_field: x.extra }),
         },
@@ -55,6 +75,7 @@ describe('the fleet snapshot encoding', () => {
           expect(asJson(back)).toEqual(asJson(nodes));
           for (const p of parts) {
             expect(p.length).toBeLessThanOrEqual(maxBytes);
+            expect(isAscii(gunzipSync(p))).toBe(true);
             expect((await decodePart(p)).asOfMs).toBe(asOfMs);
           }
         },

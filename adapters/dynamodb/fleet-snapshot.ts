@@ -13,9 +13,10 @@
  * chunk count, its as-of time and the SHA-256 of the parts' bytes in order.
  * Every key starts with `#`, so `isNodeItem` skips them; none has `shard`, so by_change never sees them.
  */
+import { isAscii } from 'node:buffer';
 import { createHash, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { gunzip, gunzipSync, gzip, gzipSync } from 'node:zlib';
+import { gunzip, gunzipSync, gzip } from 'node:zlib';
 import {
   BatchGetCommand,
   DeleteCommand,
@@ -41,8 +42,11 @@ const MAX_BATCH_GET = 100;
 const CHUNKS_PER_GET = 2;
 /** BatchGetItems in flight at once. */
 const GETS_IN_FLIGHT = 6;
-/** 2: one self-contained gzipped part per chunk (1 was one gzip stream cut into chunks). */
-const FORMAT = 2;
+/**
+ * 3: drift's shared strings interned (2: one self-contained gzipped part per chunk; 1: one gzip
+ * stream cut into chunks). An older head reads as 'undecodable': the container scans once.
+ */
+const FORMAT = 3;
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
@@ -98,40 +102,65 @@ const deepFreeze = <T>(v: T): T => {
   return v;
 };
 
+/**
+ * String fields of a drift entry (`Drift`: always strings) that repeat across entries and hosts —
+ * its kind, its time, its sentence: each stored as its index in the part's dictionary. Drift is
+ * the biggest inline field of a host that adopted instances nobody scheduled (~630 of ~1,100 bytes
+ * in bench:coldstart's fleet).
+ */
+const DRIFT_SHARED = ['kind', 'since', 'detail'] as const;
+
 /** Replaces every repeated field value by its index in one dictionary (one entry per distinct JSON). */
 export const internNodes = (nodes: readonly StoredNode[], asOfMs: number): Encoded => {
   const dict: unknown[] = [];
   const index = new Map<string, number>();
+  const intern = (v: unknown): number => {
+    const key = JSON.stringify(v);
+    let at = index.get(key);
+    if (at === undefined) {
+      at = dict.push(v) - 1;
+      index.set(key, at);
+    }
+    return at;
+  };
   const out: EncodedNode[] = nodes.map((n) => {
     const r: Record<string, unknown> = {};
     const i: Record<string, number> = {};
     for (const [k, v] of Object.entries(n.record)) {
-      if (PER_NODE.has(k) || v === null || v === undefined) {
-        r[k] = v;
-        continue;
-      }
-      const key = JSON.stringify(v);
-      let at = index.get(key);
-      if (at === undefined) {
-        at = dict.push(v) - 1;
-        index.set(key, at);
-      }
-      i[k] = at;
+      if (k === 'drift' && Array.isArray(v)) r[k] = v.map((d) => internDrift(d, intern));
+      else if (PER_NODE.has(k) || v === null || v === undefined) r[k] = v;
+      else i[k] = intern(v);
     }
     return { r, i, v: n.ver, b: n.baseline, c: n.changedAt, u: n.claimed };
   });
   return { f: FORMAT, asOfMs, dict, nodes: out };
 };
 
+const internDrift = (d: unknown, intern: (v: unknown) => number): unknown => {
+  if (!d || typeof d !== 'object') return d;
+  const e = { ...(d as Record<string, unknown>) };
+  for (const k of DRIFT_SHARED) if (typeof e[k] === 'string') e[k] = intern(e[k]);
+  return e;
+};
+
 /** The nodes back from `internNodes`; interned values are shared (and frozen). */
 export const expandNodes = (e: Encoded): StoredNode[] => {
   if (e.f !== FORMAT) throw new Error(`snapshot format ${e.f} is not ${FORMAT}`);
-  for (const v of e.dict) deepFreeze(v);
-  return e.nodes.map((n) => {
+  const dict = e.dict;
+  for (const v of dict) deepFreeze(v);
+  const out: StoredNode[] = new Array(e.nodes.length);
+  // Indexed loops and for…in: Object.entries per node cost ~100 ms at 100k hosts.
+  for (let j = 0; j < e.nodes.length; j++) {
+    const n = e.nodes[j] as EncodedNode;
     const record = n.r;
-    for (const [k, at] of Object.entries(n.i)) record[k] = e.dict[at];
-    return { record: record as unknown as NodeRecord, ver: n.v, baseline: n.b, changedAt: n.c, claimed: n.u };
-  });
+    const drift = record.drift;
+    if (Array.isArray(drift))
+      for (const d of drift as Record<string, unknown>[])
+        for (const k of DRIFT_SHARED) if (typeof d[k] === 'number') d[k] = dict[d[k]];
+    for (const k in n.i) record[k] = dict[n.i[k] as number];
+    out[j] = { record: record as unknown as NodeRecord, ver: n.v, baseline: n.b, changedAt: n.c, claimed: n.u };
+  }
+  return out;
 };
 
 export const sha256 = (parts: readonly Buffer[]): string => {
@@ -158,7 +187,7 @@ export const encodeParts = async (
   let per = 1000;
   for (let at = 0; at < nodes.length || out.length === 0; ) {
     const n = Math.max(1, Math.min(per, nodes.length - at));
-    const part = await gzipAsync(JSON.stringify(internNodes(nodes.slice(at, at + n), asOfMs)), { level: LEVEL });
+    const part = await gzipAsync(asciiJson(internNodes(nodes.slice(at, at + n), asOfMs)), { level: LEVEL });
     if (part.length > maxBytes) {
       if (n === 1) throw new Error(`node ${nodes[at]?.record.host} alone is ${part.length} B of snapshot`);
       per = Math.floor(n / 2);
@@ -171,17 +200,41 @@ export const encodeParts = async (
   return out;
 };
 
+/**
+ * JSON with every non-ASCII character as a `\u` escape: the same value, but one-byte text, which
+ * the reader turns into a string by copying (latin1) instead of decoding UTF-8.
+ */
+export const asciiJson = (v: unknown): string => {
+  const json = JSON.stringify(v);
+  return !/[\u0080-\uffff]/.test(json)
+    ? json
+    : json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+};
+
 /** A part's JSON, gunzipped, back to nodes (interned values shared). */
 const partOf = (raw: Buffer): { asOfMs: number; nodes: StoredNode[] } => {
-  const e = JSON.parse(raw.toString('utf8')) as Encoded;
+  // ASCII (every part `asciiJson` wrote): latin1 is a copy; anything else is decoded as UTF-8.
+  const e = JSON.parse(raw.toString(isAscii(raw) ? 'latin1' : 'utf8')) as Encoded;
   return { asOfMs: e.asOfMs, nodes: expandNodes(e) };
 };
 
-/** One part back (synchronous: tests and tools; the reader uses `decodePart`). */
-export const decodePartSync = (bytes: Buffer) => partOf(gunzipSync(bytes));
+/**
+ * zlib's output buffer for one part: its whole unzipped size, which gzip's trailer holds (ISIZE, the
+ * last 4 bytes, little-endian, mod 2^32). zlib's default 16 KB meant ~270 threadpool round trips, as
+ * many buffers and a concatenation per 4 MB part: ~1 s of the main thread at 100k hosts.
+ */
+const gunzipOptions = (bytes: Buffer) => ({
+  chunkSize:
+    bytes.length >= 18
+      ? Math.min(256 * 1024 * 1024, Math.max(64 * 1024, bytes.readUInt32LE(bytes.length - 4) + 1))
+      : 64 * 1024,
+});
 
-/** One part back: gunzip on the threadpool, then parse and expand on the main thread. */
-export const decodePart = async (bytes: Buffer) => partOf(await gunzipAsync(bytes));
+/** One part back (synchronous: tests and tools; the reader uses `decodePart`). */
+export const decodePartSync = (bytes: Buffer) => partOf(gunzipSync(bytes, gunzipOptions(bytes)));
+
+/** One part back: gunzip on the threadpool (one round trip), then parse and expand on the main thread. */
+export const decodePart = async (bytes: Buffer) => partOf(await gunzipAsync(bytes, gunzipOptions(bytes)));
 
 /** The head item: which generation is current, and the one before it (kept, for readers of an older head). */
 type Head = {
