@@ -144,8 +144,11 @@ export interface Fleet {
   refresh(opts?: { fresh?: boolean }): Promise<{ nodes: StoredNode[]; itemsRead: number; ageMs: number }>;
   /** Replaces one host's copy after a re-read (a lost claim). */
   update(node: StoredNode): void;
-  /** The next refresh must read what changed, whatever the refresh interval says. */
-  invalidate(): void;
+  /**
+   * The next refresh must read what changed, whatever the refresh interval says; with `hosts`
+   * (written by this container, new state unknown), only those hosts, by key.
+   */
+  invalidate(hosts?: readonly string[]): void;
 }
 
 /** A node's entry in the change feed: which host changed, to which version, stamped when (the writer's clock). */

@@ -289,8 +289,9 @@ export const scheduleRequest = async (
           await deps.store.leaveGroup(r.group, r.host, r.instance_uuid, now);
       }
       // Our own claims, so the next request of this container sees them without a read.
+      // Otherwise only the claimed hosts are read again (by key), at the next request.
       if (outcome.stored) for (const n of outcome.stored) deps.fleet.update(n);
-      else deps.fleet.invalidate();
+      else deps.fleet.invalidate(hostClaims.map((c) => c.host));
       return {
         decision_id: id,
         selections: decision.picks,

@@ -43,6 +43,25 @@ describe('CachedFleet', () => {
     expect(hosts(await fleet.refresh()).has(a)).toBe(true);
   });
 
+  it('after invalidate([host]) the next refresh within refreshMs reads that host alone, by key', async () => {
+    const fleet = new CachedFleet(store, 3_600_000, Date.now, 60_000);
+    const a = uniqueHost('fc');
+    const b = uniqueHost('fc');
+    expect((await report(a)).status).toBe(200);
+    const first = await fleet.refresh({ fresh: true });
+    const verOf = (r: typeof first, h: string) => r.nodes.find((n) => n.record.host === h)?.ver;
+    expect(verOf(first, a)).toBeDefined();
+    expect((await report(a, { seq: 2 })).status).toBe(200);
+    expect((await report(b)).status).toBe(200);
+    fleet.invalidate([a]);
+    const next = await fleet.refresh();
+    expect(next.itemsRead).toBe(1);
+    expect(verOf(next, a)).toBeGreaterThan(verOf(first, a) as number);
+    // b changed too, but nobody said so: within refreshMs the copy does not read it.
+    expect(hosts(next).has(b)).toBe(false);
+    expect((await fleet.refresh()).itemsRead).toBe(0);
+  });
+
   it('a node put in by update() does not hide changes made before it', async () => {
     const fleet = new CachedFleet(store, 3_600_000);
     await fleet.refresh();

@@ -43,8 +43,10 @@ export const DEFAULT_FEED_LOOKBACK_MS = 10_000;
  * With `refreshMs` > 0 a container reuses its copy for that long without any read (its own
  * claims applied to it): a claim still fails on a host that was reported, patched or filled
  * since, and the retry re-reads that host, so only the ranking can be that much older — the
- * price of fewer DynamoDB calls per decision. 0 (the default) reads the changes on every
- * request; then "the first refresh after v" is the next request's.
+ * price of fewer DynamoDB calls per decision. A host this container claimed on without learning
+ * its new state (`invalidate([host])`) is read by key at the next request, not the whole feed.
+ * 0 (the default) reads the changes on every request; then "the first refresh after v" is the
+ * next request's.
  */
 export class CachedFleet implements Fleet {
   private readonly nodes = new Map<string, StoredNode>();
@@ -54,6 +56,8 @@ export class CachedFleet implements Fleet {
   private lastRefreshMs = Number.NEGATIVE_INFINITY;
   private seedTried = false;
   private readonly lookbackMs: number;
+  /** Hosts this container wrote without learning their new state: read by key at the next refresh. */
+  private readonly stale = new Set<string>();
 
   constructor(
     private readonly store: FleetStore,
@@ -68,7 +72,8 @@ export class CachedFleet implements Fleet {
   async refresh(opts: { fresh?: boolean } = {}): Promise<{ nodes: StoredNode[]; itemsRead: number; ageMs: number }> {
     const started = this.now();
     if (!opts.fresh && started - this.lastRefreshMs < this.refreshMs && started - this.lastScanMs < this.rescanMs) {
-      return { nodes: [...this.nodes.values()], itemsRead: 0, ageMs: started - this.lastRefreshMs };
+      const itemsRead = await this.readStale();
+      return { nodes: [...this.nodes.values()], itemsRead, ageMs: started - this.lastRefreshMs };
     }
     if (!this.seedTried && this.opts.seed) {
       this.seedTried = true;
@@ -86,6 +91,8 @@ export class CachedFleet implements Fleet {
     } else {
       itemsRead = await this.readFeed(this.feedFrom);
     }
+    // The index may not show this container's own writes yet: read them by key.
+    itemsRead += await this.readStale();
     this.feedFrom = started - this.lookbackMs;
     this.lastRefreshMs = started;
     return { nodes: [...this.nodes.values()], itemsRead, ageMs: this.now() - this.lastRefreshMs };
@@ -108,8 +115,21 @@ export class CachedFleet implements Fleet {
     this.merge(node);
   }
 
-  invalidate(): void {
-    this.lastRefreshMs = Number.NEGATIVE_INFINITY;
+  invalidate(hosts?: readonly string[]): void {
+    if (hosts) for (const h of hosts) this.stale.add(h);
+    else this.lastRefreshMs = Number.NEGATIVE_INFINITY;
+  }
+
+  /** Reads the stale hosts (consistent, by key); a host whose item is gone leaves the copy. */
+  private async readStale(): Promise<number> {
+    if (this.stale.size === 0) return 0;
+    const hosts = [...this.stale];
+    this.stale.clear();
+    const read = await this.store.nodes(hosts);
+    for (const n of read) this.merge(n);
+    const found = new Set(read.map((n) => n.record.host));
+    for (const h of hosts) if (!found.has(h)) this.nodes.delete(h);
+    return read.length;
   }
 
   /** The feed's entries since `sinceMs`; reads the hosts whose entry is newer than the copy. */

@@ -116,7 +116,7 @@ export class SnapshottingFleet implements Fleet {
     this.inner.update(node);
   }
 
-  invalidate(): void {
-    this.inner.invalidate();
+  invalidate(hosts?: readonly string[]): void {
+    this.inner.invalidate(hosts);
   }
 }
