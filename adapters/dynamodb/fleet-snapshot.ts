@@ -204,12 +204,8 @@ export const encodeParts = async (
  * JSON with every non-ASCII character as a `\u` escape: the same value, but one-byte text, which
  * the reader turns into a string by copying (latin1) instead of decoding UTF-8.
  */
-export const asciiJson = (v: unknown): string => {
-  const json = JSON.stringify(v);
-  return !/[\u0080-\uffff]/.test(json)
-    ? json
-    : json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-};
+export const asciiJson = (v: unknown): string =>
+  JSON.stringify(v).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** A part's JSON, gunzipped, back to nodes (interned values shared). */
 const partOf = (raw: Buffer): { asOfMs: number; nodes: StoredNode[] } => {
