@@ -30,6 +30,8 @@ const argOf = (name: string): string | undefined => {
   return i < 0 ? undefined : process.argv[i + 1];
 };
 const log = (s: string) => process.stderr.write(`${s}\n`);
+/** --scan-max N: scan only fleets up to N hosts. */
+const SCAN_MAX = argOf('scan-max');
 const MB = 1024 * 1024;
 
 /** A seeded PRNG (mulberry32): the same fleet every run. */
@@ -253,7 +255,7 @@ const benchOne = async (url: string, n: number): Promise<Row> => {
   log(`snapshot load: ${JSON.stringify(snap)}`);
   // --no-scan: the snapshot path alone; --scan-max N: scan only fleets up to N hosts (the 100k scan
   // on DynamoDB Local does not finish within the child's 300 s).
-  const noScan = process.argv.includes('--no-scan') || n > Number(argOf('scan-max') ?? Number.POSITIVE_INFINITY);
+  const noScan = process.argv.includes('--no-scan') || n > Number(SCAN_MAX ?? Number.POSITIVE_INFINITY);
   const scan = noScan ? skipped('scan') : runChild('scan', url, table);
   log(`scan load: ${JSON.stringify(scan)}`);
   const chunkSizes = written.chunkBytes;
@@ -314,7 +316,7 @@ const main = async () => {
       'docs/performance.md',
       'Cold start',
       'A new schedule container loading the fleet (issue 12 item 4: ≤ 3 s at 100,000 hosts, within a 1,024 MB Lambda), in a fresh `node --import tsx` process against DynamoDB Local on this machine (2 cores). "Load" is from the first read to the fleet in memory as `StoredNode`s; "from process start" adds Node start-up and tsx transpiling the modules (a bundled Lambda loads faster). Heap is `process.memoryUsage().heapUsed` after a full GC with the fleet held; peak RSS is `/usr/bin/time -v`\'s maximum resident set. RCU are AWS\'s arithmetic for eventually consistent reads (0.5 per 4 KB, per item for BatchGetItem, per page for Scan); WCU 1 per KB per chunk item. Design and arithmetic: docs/scale.md, "Cold start".',
-      `npm run bench:coldstart -- --hosts ${list.join(',')}${argOf('scan-max') ? ` --scan-max ${argOf('scan-max')}` : ''}`,
+      `npm run bench:coldstart -- --hosts ${list.join(',')}${SCAN_MAX ? ` --scan-max ${SCAN_MAX}` : ''}`,
       md,
     );
   }
