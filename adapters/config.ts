@@ -16,6 +16,7 @@ const EnvSchema = z.object({
   QM_FLEET_REFRESH_MS: int(0, 0),
   QM_CHANGE_SHARDS: int(16, 1),
   QM_FEED_LOOKBACK_MS: int(10_000, 0),
+  QM_FEED_NEAR_MS: int(1_000, 0),
   QM_SNAPSHOT_EVERY_S: int(60, 0),
   QM_MAX_CLAIM_ATTEMPTS: int(5, 1),
   QM_DECISION_RANKING_LIMIT: int(100, 0),
@@ -48,6 +49,7 @@ export type Config = {
   changeShards: number;
   /** How far before its previous read each change-feed read reaches back (index lag + clock skew). */
   feedLookbackMs: number;
+  feedNearMs: number;
   /** How often the schedule container holding the lease writes the fleet snapshot (0: never). */
   snapshotEveryS: number;
   maxClaimAttempts: number;
@@ -101,6 +103,7 @@ export const readConfig = (env: NodeJS.ProcessEnv = process.env): Config => {
     fleetRefreshMs: e.QM_FLEET_REFRESH_MS,
     changeShards: e.QM_CHANGE_SHARDS,
     feedLookbackMs: e.QM_FEED_LOOKBACK_MS,
+    feedNearMs: e.QM_FEED_NEAR_MS,
     snapshotEveryS: e.QM_SNAPSHOT_EVERY_S,
     maxClaimAttempts: e.QM_MAX_CLAIM_ATTEMPTS,
     decisionRankingLimit: e.QM_DECISION_RANKING_LIMIT,

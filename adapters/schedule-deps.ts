@@ -21,6 +21,7 @@ export const makeScheduleDeps = (config: Config, opts: ResolvedOptions, log: Dep
   const seed = fleetSeed(snapshots, () => coldScan(db, config.nodesTable), Date.now, log);
   const cached = new CachedFleet(store, config.fleetRescanS * 1000, Date.now, config.fleetRefreshMs, {
     lookbackMs: config.feedLookbackMs,
+    nearMs: config.feedNearMs,
     seed,
   });
   return {

@@ -52,7 +52,7 @@ const out = (s = '') => lines.push(s);
 
 out(
   `Design: S = ${DEFAULT_DESIGN.shards} shards, projection KEYS_ONLY + ver (${DEFAULT_DESIGN.keysEntryBytes} B entry), ` +
-    `a container refreshes at most every ${n(DEFAULT_DESIGN.refreshMs)} ms, lookback ${DEFAULT_DESIGN.lookbackMs / 1000} s, ` +
+    `a container refreshes at most every ${n(DEFAULT_DESIGN.refreshMs)} ms, lookback ${DEFAULT_DESIGN.lookbackMs / 1000} s (near window ${DEFAULT_DESIGN.nearMs / 1000} s), ` +
     'claim in one transaction with the decision head, snapshot every 60 s. Load: reports every 60 s + one per ' +
     'notification, R = 200 schedules/s, E = 200 notifications/s, L = 1,000 Lambdas (the default account concurrency).',
 );

@@ -73,4 +73,24 @@ describe('the change feed converges whatever the index delays or reorders', () =
     t = 20_500; // ≥ rescanMs after the cold scan
     expect((await has()).has(lost)).toBe(true);
   });
+
+  it('with refreshes every 200 ms: a late entry inside the near window at the next refresh, one inside the lookback within the near window (1 s)', async () => {
+    const fleet = new CachedFleet(faulty, 3_600_000, now, 0, { lookbackMs: 10_000, nearMs: 1_000 });
+    const has = async () => new Set((await fleet.refresh()).nodes.map((n) => n.record.host));
+    t = 30_000;
+    await fleet.refresh(); // the cold scan
+    const [slow, stale] = [uniqueHost('slow'), uniqueHost('stale')];
+    hiddenUntil.set(slow, 30_400); // shows at 30.4 s, stamped 0.5 s early: inside the near window (≥ 30.4 − 1 s)
+    await write(slow, -500);
+    hiddenUntil.set(stale, 31_100); // shows at 31.1 s, stamped 5 s early: only a far read reaches it
+    await write(stale, -5_000);
+    const seenAt = new Map<string, number>();
+    for (t = 30_200; t <= 33_000; t += 200) {
+      const seen = await has();
+      for (const h of [slow, stale]) if (seen.has(h) && !seenAt.has(h)) seenAt.set(h, t);
+    }
+    expect(seenAt.get(slow)).toBe(30_400); // the first refresh once it shows
+    expect(seenAt.get(stale)).toBeGreaterThan(31_100);
+    expect(seenAt.get(stale)).toBeLessThanOrEqual(32_100); // ≤ 1 s after it showed, within the 2 s target
+  });
 });

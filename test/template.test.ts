@@ -138,7 +138,11 @@ describe('the packaged CloudFormation template', () => {
     const env = (resources.ScheduleLambdaFunction as Resource).Properties.Environment as {
       Variables: Record<string, unknown>;
     };
-    expect(env.Variables).toMatchObject({ QM_CHANGE_SHARDS: '16', QM_FEED_LOOKBACK_MS: '10000' });
+    expect(env.Variables).toMatchObject({
+      QM_CHANGE_SHARDS: '16',
+      QM_FEED_LOOKBACK_MS: '10000',
+      QM_FEED_NEAR_MS: '1000',
+    });
   });
 
   it('retries a notify invocation that failed twice, for an hour at most, then keeps it in the dead-letter queue; idempotency records expire by TTL', () => {

@@ -59,6 +59,17 @@ describe('capacityModel', () => {
     expect(r.indexShardRcu).toBeCloseTo(892.5, 6);
   });
 
+  it('with a refresh on every request, reads the whole lookback once per near window, not per request', () => {
+    const every = (nearMs: number) => model(target, { ...DEFAULT_DESIGN, refreshMs: 0, nearMs }).indexShardRcu;
+    // 51 containers, 200/51 = 3.92 refreshes/s each. Every query far (nearMs 0): a window of 0.255 s +
+    // 10 s = 1,324.6 entries × 100 B → 33 pages of 4 KB × 0.5 = 16.5 RCU; × 200 queries/s = 3,300 RCU/s
+    // per shard, 110 % of 3,000: over the limit.
+    expect(every(0)).toBeCloseTo(3300, 6);
+    // nearMs 1,000: one far query per container per second (11 s: 17.5 RCU) and 2.92 near ones
+    // (0.255 s + 1 s = 162 entries → 4 pages = 2 RCU): 51 × (17.5 + 2.92 × 2) = 1,190.5 RCU/s, 40 %.
+    expect(every(1000)).toBeCloseTo(1190.5, 6);
+  });
+
   it('finds the multiple of the load at which the first bound reaches its limit', () => {
     // BatchGet RCU scales as k × (containers at k) × ...: at k, containers = ceil(51k) and node
     // writes 2,066.7k, so 40,000 RCU/s is reached near k² × 105,400 = 40,000 → k ≈ 0.62 (the

@@ -28,8 +28,10 @@ export interface ModelDesign {
   keysEntryBytes: number;
   /** QM_FLEET_REFRESH_MS: a container refreshes at most this often; 0 = on every request. */
   refreshMs: number;
-  /** Lookback added to every change query's window (clock skew, unordered index propagation). */
+  /** QM_FEED_LOOKBACK_MS: lookback of a far change query (clock skew, unordered index propagation). */
   lookbackMs: number;
+  /** QM_FEED_NEAR_MS: lookback of the queries between far ones, and the far queries' period; 0 = every query is far. */
+  nearMs: number;
   /** A claim is written in one transaction with the decision's head item (×2 both). */
   claimInTransaction: boolean;
   /** Snapshot rewritten every this many seconds by the lease holder (cold start). */
@@ -168,11 +170,15 @@ export const capacityModel = (
   const containers = Math.max(1, Math.min(load.lambdas, busyOf(load, lambda)));
   const refreshPerS = design.refreshMs > 0 ? Math.min(perContainerRps, 1000 / design.refreshMs) : perContainerRps;
   const nodeWritesPerS = nodeWrites.reports + nodeWrites.claims + nodeWrites.events;
-  // One shard's query returns the entries written in (interval + lookback), one page rounded once.
-  const windowS = 1 / Math.max(refreshPerS, 1e-9) + design.lookbackMs / 1000;
-  const entriesPerQuery = (nodeWritesPerS / design.shards) * windowS;
-  const queryRcu = readCapacity(entriesPerQuery * entryBytes, 'eventual');
-  const indexShardRcu = containers * refreshPerS * queryRcu;
+  // One shard's query returns the entries written in its window, one page rounded once: a far query
+  // (at most every nearMs) covers the time since the previous far one + lookback, a near one the
+  // time since the previous refresh + nearMs.
+  const farPerS = design.nearMs > 0 ? Math.min(refreshPerS, 1000 / design.nearMs) : refreshPerS;
+  const shardRcu = (windowS: number) =>
+    readCapacity((nodeWritesPerS / design.shards) * windowS * entryBytes, 'eventual');
+  const farRcu = shardRcu(1 / Math.max(farPerS, 1e-9) + design.lookbackMs / 1000);
+  const nearRcu = shardRcu(1 / Math.max(refreshPerS, 1e-9) + design.nearMs / 1000);
+  const indexShardRcu = containers * (farPerS * farRcu + (refreshPerS - farPerS) * nearRcu);
   // Keys-only: each container fetches every node written since its last refresh (strong, per item).
   const batchGetRcu =
     design.projection === 'keys' ? containers * nodeWritesPerS * readCapacity(load.nodeItemBytes, 'strong') : 0;
@@ -322,6 +328,7 @@ export const DEFAULT_DESIGN: ModelDesign = {
   keysEntryBytes: 100,
   refreshMs: 1000,
   lookbackMs: 10_000,
+  nearMs: 1000,
   claimInTransaction: true,
   snapshotEveryS: 60,
   // Assumed (no snapshot branch figure yet): a 1.5 KB node item gzips to ~250 B in a chunk of many.

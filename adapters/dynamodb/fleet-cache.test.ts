@@ -66,23 +66,28 @@ const ops = (maxDelayMs: number) =>
         delay: fc.integer({ min: 0, max: maxDelayMs }),
         skew: fc.integer({ min: -1_000, max: 1_000 }),
       }),
-      fc.record({ kind: fc.constant('refresh' as const), dt: fc.integer({ min: 0, max: 3_000 }) }),
+      // Refreshes often closer together than the near window, and sometimes seconds apart.
+      fc.record({
+        kind: fc.constant('refresh' as const),
+        dt: fc.oneof(fc.integer({ min: 0, max: 400 }), fc.integer({ min: 0, max: 3_000 })),
+      }),
     ),
     { minLength: 1, maxLength: 60 },
   );
 
 /**
  * Runs `script` against a fresh cache; then checks every write against the bound of fleet-cache.ts:
- * in the copy (by ver) after the first refresh starting after it became visible, when its stamp is
+ * in the copy (by ver) after the first refresh starting after it became visible when its stamp is
+ * ≥ visibleAt − nearMs; after the first refresh starting ≥ visibleAt + nearMs when its stamp is
  * ≥ visibleAt − lookback; else after the first full rescan starting after it committed.
  */
-const run = (script: Op[], order: number[], lookbackMs: number, rescanMs: number) => {
+const run = (script: Op[], order: number[], lookbackMs: number, rescanMs: number, nearMs: number) => {
   const model = new ModelStore((n) => {
     const idx = Array.from({ length: n }, (_, i) => i);
     // A fixed permutation from the generated order: results come back unordered.
     return idx.sort((a, b) => (order[a % order.length] ?? 0) - (order[b % order.length] ?? 0) || b - a);
   });
-  const fleet = new CachedFleet(model.store, rescanMs, () => model.t, 0, { lookbackMs });
+  const fleet = new CachedFleet(model.store, rescanMs, () => model.t, 0, { lookbackMs, nearMs });
   const vers = new Map<string, number>();
   const refreshes: { at: number; scan: boolean; copy: Map<string, number> }[] = [];
   let lastScan = Number.NEGATIVE_INFINITY;
@@ -110,12 +115,16 @@ const run = (script: Op[], order: number[], lookbackMs: number, rescanMs: number
       }
     }
     for (const w of model.writes) {
+      const near = Math.min(nearMs, lookbackMs);
+      const inNear = w.stamp >= w.visibleAt - near;
       const inLookback = w.stamp >= w.visibleAt - lookbackMs;
-      const due = inLookback
+      const due = inNear
         ? refreshes.find((r) => r.at > w.visibleAt)
-        : refreshes.find((r) => r.scan && r.at > w.commitAt);
+        : inLookback
+          ? refreshes.find((r) => r.at > w.visibleAt && r.at >= w.visibleAt + near)
+          : refreshes.find((r) => r.scan && r.at > w.commitAt);
       if (!due) continue;
-      expect({ write: w, inLookback, copyVer: due.copy.get(w.host) ?? 0 }).toMatchObject({
+      expect({ write: w, inNear, inLookback, copyVer: due.copy.get(w.host) ?? 0 }).toMatchObject({
         copyVer: expect.toSatisfy((v: number) => v >= w.ver),
       });
     }
@@ -123,19 +132,48 @@ const run = (script: Op[], order: number[], lookbackMs: number, rescanMs: number
 };
 
 describe('CachedFleet against an index that delays, reorders and mis-stamps writes', () => {
-  it('holds every write at the first refresh after it became visible (delay 0–5 s, skew ±1 s, lookback 10 s)', async () => {
+  it('holds every write at the first refresh after it became visible, with a near window of 0 (delay 0–5 s, skew ±1 s, lookback 10 s)', async () => {
     await fc.assert(
       fc.asyncProperty(ops(5_000), fc.array(fc.integer(), { minLength: 1, maxLength: 20 }), (script, order) =>
-        run(script, order, 10_000, 3_600_000),
+        run(script, order, 10_000, 3_600_000, 0),
       ),
       { numRuns: 300 },
     );
   });
 
+  it('holds a write inside the near window at the first refresh after it became visible, one inside the lookback within the near window after (near 1 s)', async () => {
+    await fc.assert(
+      fc.asyncProperty(ops(5_000), fc.array(fc.integer(), { minLength: 1, maxLength: 20 }), (script, order) =>
+        run(script, order, 10_000, 3_600_000, 1_000),
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reads the near window on every refresh and the whole lookback at most once per near window', async () => {
+    const model = new ModelStore((n) => Array.from({ length: n }, (_, i) => i));
+    const since: number[] = [];
+    const store = {
+      ...model.store,
+      changedSince: (s: number) => {
+        since.push(s);
+        return model.store.changedSince(s);
+      },
+    };
+    const fleet = new CachedFleet(store, 3_600_000, () => model.t, 0, { lookbackMs: 10_000, nearMs: 1_000 });
+    for (const t of [0, 300, 600, 900, 1_000, 1_200, 2_500]) {
+      model.t = t;
+      await fleet.refresh();
+    }
+    // 0 scans; 300–900 near (previous start − 1 s); 1,000 is ≥ 1 s after the scan: far (scan − 10 s);
+    // 1,200 near; 2,500 far again (from the far read at 1,000 − 10 s).
+    expect(since).toEqual([-1_000, -700, -400, -10_000, 0, -9_000]);
+  });
+
   it('holds a write whose lag + skew exceeds the lookback after the next full rescan', async () => {
     await fc.assert(
       fc.asyncProperty(ops(20_000), fc.array(fc.integer(), { minLength: 1, maxLength: 20 }), (script, order) =>
-        run(script, order, 2_000, 15_000),
+        run(script, order, 2_000, 15_000, 1_000),
       ),
       { numRuns: 300 },
     );

@@ -16,29 +16,41 @@ export interface CachedFleetOptions {
    * it must cover index lag + writers' clock skew + a writer's time from stamping to commit.
    */
   lookbackMs?: number;
+  /**
+   * QM_FEED_NEAR_MS: the near window. A refresh reads from its predecessor's start − nearMs; the
+   * whole lookback is read at most once per nearMs (a "far" read). 0: every read is far.
+   */
+  nearMs?: number;
   /** A cold start's first refresh loads this instead of scanning, when it answers. */
   seed?: () => Promise<FleetSnapshot | undefined>;
 }
 
 /** Default lookback: index lag is usually well under a second (AWS: "a fraction of a second"), clocks NTP-synced. */
 export const DEFAULT_FEED_LOOKBACK_MS = 10_000;
+/** Default near window: covers the usual index lag, so a far read is the exception's net, not the rule. */
+export const DEFAULT_FEED_NEAR_MS = 1_000;
 
 /**
  * Host states kept in the function's memory between invocations (Nova's HostManager keeps them
  * too, but re-reads every compute node per request). A cold container scans the table (or loads
  * `seed`); afterwards each refresh reads the change index's entries (keys and `ver`) stamped at
- * or after `(start of the previous refresh) − lookbackMs`, and reads from the table only the
- * hosts whose `ver` is newer than its copy's. There is no watermark on stamps, so a write stamped
- * early that reaches the index late is still read.
+ * or after `(start of the previous refresh) − nearMs` (a near read), and at most once per
+ * `nearMs` those stamped at or after `(start of the previous far read) − lookbackMs` (a far read;
+ * a scan or a seed counts as one), and reads from the table only the hosts whose `ver` is newer
+ * than its copy's. There is no watermark on stamps, so a write stamped early that reaches the
+ * index late is still read. Two windows, because re-reading the whole lookback on every request
+ * costs ≈ lookback × write rate entries per request (docs/scale.md, "Change feed").
  *
- * The bound (adapters/dynamodb/fleet-cache.test.ts checks it): every change that becomes visible
- * in the index at time v with stamp ≥ v − lookbackMs is in the copy (by `ver`: that change or a
- * later one) after the first refresh that starts after v. A change whose lag + skew exceeds the
- * lookback is in the copy after the first full rescan starting after v (every `rescanMs`).
- * Proof: refresh R starting at t_R > v reads stamps ≥ t_{R−1} − lookbackMs, and t_{R−1} ≤ v (R
- * is the first after v), so stamp ≥ v − lookbackMs ≥ t_{R−1} − lookbackMs is read; the table
- * read that follows is consistent, so it returns that `ver` or a newer one. The claim's
- * condition keeps placements exact whatever the copy says.
+ * The bound (adapters/dynamodb/fleet-cache.test.ts checks it), for a change that becomes visible in
+ * the index at time v, by `ver` (that change or a later one in the copy):
+ * - stamp ≥ v − nearMs: in the copy after the first refresh that starts after v. Refresh R reads
+ *   from t_{R−1} − nearMs (or, far, from an earlier point), and t_{R−1} ≤ v.
+ * - stamp ≥ v − lookbackMs: in the copy after every refresh starting at or after v + nearMs. Let F
+ *   be the last far read starting at or before v; the next refresh starting ≥ t_F + nearMs is far
+ *   and reads from t_F − lookbackMs ≤ stamp, and one such refresh starts by the first at ≥ v + nearMs.
+ * - otherwise: after the first full rescan starting after it committed (every `rescanMs`).
+ * The table read that follows a feed read is consistent, so it returns that `ver` or a newer one.
+ * The claim's condition keeps placements exact whatever the copy says.
  *
  * With `refreshMs` > 0 a container reuses its copy for that long without any read (its own
  * claims applied to it): a claim still fails on a host that was reported, patched or filled
@@ -50,12 +62,16 @@ export const DEFAULT_FEED_LOOKBACK_MS = 10_000;
  */
 export class CachedFleet implements Fleet {
   private readonly nodes = new Map<string, StoredNode>();
-  /** Where the next feed read starts; undefined until the copy was loaded (scan, seed, restartFeed). */
-  private feedFrom: number | undefined;
+  /** Where the next far read starts; undefined until the copy was loaded (scan, seed, restartFeed). */
+  private farFrom: number | undefined;
+  /** Where the next near read starts (the previous refresh's start − nearMs). */
+  private nearFrom = Number.NEGATIVE_INFINITY;
+  private lastFarMs = Number.NEGATIVE_INFINITY;
   private lastScanMs = Number.NEGATIVE_INFINITY;
   private lastRefreshMs = Number.NEGATIVE_INFINITY;
   private seedTried = false;
   private readonly lookbackMs: number;
+  private readonly nearMs: number;
   /** Hosts this container wrote without learning their new state: read by key at the next refresh. */
   private readonly stale = new Set<string>();
 
@@ -67,6 +83,8 @@ export class CachedFleet implements Fleet {
     private readonly opts: CachedFleetOptions = {},
   ) {
     this.lookbackMs = opts.lookbackMs ?? DEFAULT_FEED_LOOKBACK_MS;
+    // A near window wider than the lookback would read more than a far read does.
+    this.nearMs = Math.min(opts.nearMs ?? DEFAULT_FEED_NEAR_MS, this.lookbackMs);
   }
 
   async refresh(opts: { fresh?: boolean } = {}): Promise<{ nodes: StoredNode[]; itemsRead: number; ageMs: number }> {
@@ -82,30 +100,37 @@ export class CachedFleet implements Fleet {
     }
     // Items read from the table (the feed's keys-only entries are not counted).
     let itemsRead: number;
-    if (this.feedFrom === undefined || started - this.lastScanMs >= this.rescanMs) {
+    let far = started - this.lastFarMs >= this.nearMs;
+    if (this.farFrom === undefined || started - this.lastScanMs >= this.rescanMs) {
       const all = await this.store.scan();
       this.nodes.clear();
       for (const n of all) this.merge(n);
       this.lastScanMs = started;
       itemsRead = all.length;
+      far = true;
     } else {
-      itemsRead = await this.readFeed(this.feedFrom);
+      itemsRead = await this.readFeed(far ? this.farFrom : this.nearFrom);
     }
     // The index may not show this container's own writes yet: read them by key.
     itemsRead += await this.readStale();
-    this.feedFrom = started - this.lookbackMs;
+    if (far) {
+      this.farFrom = started - this.lookbackMs;
+      this.lastFarMs = started;
+    }
+    this.nearFrom = started - this.nearMs;
     this.lastRefreshMs = started;
     return { nodes: [...this.nodes.values()], itemsRead, ageMs: this.now() - this.lastRefreshMs };
   }
 
   /**
    * Replaces the copy with `nodes` (the fleet as of `asOfMs`) and reads the feed from
-   * `asOfMs − lookbackMs` on; the next full rescan is `rescanMs` from now.
+   * `asOfMs − lookbackMs` on (the next read is far); the next full rescan is `rescanMs` from now.
    */
   restartFeed(asOfMs: number, nodes: StoredNode[]): void {
     this.nodes.clear();
     for (const n of nodes) this.merge(n);
-    this.feedFrom = asOfMs - this.lookbackMs;
+    this.farFrom = asOfMs - this.lookbackMs;
+    this.lastFarMs = Number.NEGATIVE_INFINITY;
     this.lastScanMs = this.now();
     this.lastRefreshMs = Number.NEGATIVE_INFINITY;
   }
