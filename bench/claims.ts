@@ -56,7 +56,12 @@ try {
       instance_properties: { availability_zone: AZ },
     },
   });
-  const claimRate = async (): Promise<{ perS: number; nvh: number; cpuMsPerClaim: number }> => {
+  const claimRate = async (): Promise<{
+    perS: number;
+    nvh: number;
+    cpuMsPerClaim: number;
+    phases: Record<string, number>;
+  }> => {
     const config = readConfig({ ...process.env, ...env });
     const opts = readSchedulerOptions(env);
     const deps = Array.from({ length: workers }, () => makeScheduleDeps(config, opts));
@@ -64,12 +69,15 @@ try {
     const end = Date.now() + seconds * 1000;
     let ok = 0;
     let nvh = 0;
+    // Wall ms per phase of a claim (the request's own stats.timings), summed over the claims.
+    const phases: Record<string, number> = {};
     const cpu0 = process.cpuUsage();
     await Promise.all(
       deps.map(async (d) => {
         while (Date.now() < end) {
           try {
-            await scheduleRequest(d, body, randomUUID);
+            const r = await scheduleRequest(d, body, randomUUID);
+            for (const [k, v] of Object.entries(r.stats.timings)) phases[k] = (phases[k] ?? 0) + v;
             ok++;
           } catch (e) {
             if ((e as { status?: number }).status === 409) nvh++;
@@ -79,7 +87,8 @@ try {
       }),
     );
     const cpu = process.cpuUsage(cpu0);
-    return { perS: ok / seconds, nvh, cpuMsPerClaim: (cpu.user + cpu.system) / 1000 / Math.max(ok, 1) };
+    for (const k of Object.keys(phases)) phases[k] = (phases[k] as number) / Math.max(ok, 1);
+    return { perS: ok / seconds, nvh, cpuMsPerClaim: (cpu.user + cpu.system) / 1000 / Math.max(ok, 1), phases };
   };
   const rawRate = () =>
     rawUpdateRate({ endpoint: url, table: tables.NodesTable, workers, seconds, keyOf: (w) => `#bench-raw-${w}` });
@@ -88,7 +97,11 @@ try {
     const c = await claimRate();
     const raw = process.env.BENCH_RAW === '0' ? 1 : await rawRate();
     console.log(
-      `round ${round}: claims/s ${c.perS.toFixed(0)} (409: ${c.nvh}), raw UpdateItem/s ${raw.toFixed(0)}, ratio ${((100 * c.perS) / raw).toFixed(0)} %, Node CPU ${c.cpuMsPerClaim.toFixed(2)} ms/claim`,
+      `round ${round}: claims/s ${c.perS.toFixed(0)} (409: ${c.nvh}), raw UpdateItem/s ${raw.toFixed(0)}, ratio ${((100 * c.perS) / raw).toFixed(0)} %, Node CPU ${c.cpuMsPerClaim.toFixed(2)} ms/claim; wall ms per claim: ${Object.entries(
+        c.phases,
+      )
+        .map(([k, v]) => `${k.replace(/_ms$/, '')} ${v.toFixed(2)}`)
+        .join(', ')}`,
     );
   }
   let bad = 0;

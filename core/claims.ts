@@ -68,7 +68,6 @@ export const hostClaimsOf = (
       baseline: stored.baseline,
       add,
       claims,
-      read: stored,
       maxClaimedBefore: {
         vcpus: bound(stored.claimed.vcpus + room.vcpus - add.vcpus),
         memory_mb: bound(stored.claimed.memory_mb + room.memory_mb - add.memory_mb),

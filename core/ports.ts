@@ -83,12 +83,6 @@ export interface HostClaim {
    * (rule 6: a claim moves, or is replaced in place); each only if it is still there.
    */
   releases?: InstanceClaimRef[];
-  /**
-   * The node as the scheduler read it. A store whose write leaves version `read.ver + 1` knows the
-   * item was exactly this before it (every write of a node bumps `ver` by one), so it can return the
-   * node as it is now without reading it back.
-   */
-  read?: StoredNode;
 }
 
 /** A server group's members, by host (contract rule 7), as stored. */

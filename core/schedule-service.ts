@@ -81,25 +81,36 @@ const statsOf = (m: Stats): Stats => ({
   timings: m.timings,
 });
 
+type Entry = { ver: number; validUntil: number; state: HostState };
+
 /**
  * HostStates built from stored nodes, reused while the node's version is the
  * same and nothing time-dependent has changed: it stays up, and no claim
  * expires. Building 10k states per request would cost more than filtering them.
  */
 export class HostStateCache {
-  private readonly cache = new Map<string, { ver: number; validUntil: number; state: HostState }>();
+  private readonly cache = new Map<string, Entry>();
+  /** The same entries by node object: a stored node is never changed in place, so no key or `ver` to compare. */
+  private readonly byNode = new WeakMap<StoredNode, Entry>();
   constructor(private readonly opts: ResolvedOptions) {}
 
   stateOf(n: StoredNode, nowMs: number): HostState {
+    const same = this.byNode.get(n);
+    if (same !== undefined && nowMs < same.validUntil) return same.state;
     const hit = this.cache.get(n.record.host);
-    if (hit && hit.ver === n.ver && nowMs < hit.validUntil) return hit.state;
+    if (hit && hit.ver === n.ver && nowMs < hit.validUntil) {
+      this.byNode.set(n, hit);
+      return hit.state;
+    }
     const state = hostStateFromNode(n.record, this.opts, nowMs);
     let validUntil = state.up ? n.record.received_at_ms + this.opts.service_down_time * 1000 : nowMs;
     for (const c of Object.values(n.record.claims)) {
       const exp = Date.parse(c.expires_at);
       if (exp > nowMs && exp < validUntil) validUntil = exp;
     }
-    this.cache.set(n.record.host, { ver: n.ver, validUntil, state });
+    const entry = { ver: n.ver, validUntil, state };
+    this.cache.set(n.record.host, entry);
+    this.byNode.set(n, entry);
     return state;
   }
 }
@@ -203,12 +214,16 @@ export const scheduleRequest = async (
     if (group && policy) checkGroup(group, policy, groupState, own, spec.instance_uuids.length);
     const now = deps.now();
     const states: HostState[] = [];
+    // The hosts that hold claims moving with this request (rule 6): almost always none.
+    const moving = new Map<string, InstanceClaimRef[]>();
+    for (const r of earlier) moving.set(r.host, [...(moving.get(r.host) ?? []), r]);
     await timed('build_ms', () => {
       for (const n of fleet.nodes) {
-        const mine = earlier.filter((r) => r.host === n.record.host && n.record.claims[r.instance_uuid]);
+        const mine =
+          moving.size === 0 ? undefined : moving.get(n.record.host)?.filter((r) => n.record.claims[r.instance_uuid]);
         // Placement replaces a consumer's allocations: the host is judged without the claims that move.
         states.push(
-          mine.length === 0
+          mine === undefined || mine.length === 0
             ? deps.hostStates.stateOf(n, now)
             : hostStateFromNode({ ...n.record, claims: without(n.record.claims, mine) }, deps.opts, now),
         );

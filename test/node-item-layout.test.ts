@@ -33,7 +33,6 @@ const hostClaim = (read: StoredNode, c: Claim): HostClaim => ({
   maxClaimedBefore: BIG,
   add: { vcpus: c.vcpus, memory_mb: c.memory_mb, disk_gb: c.disk_gb },
   claims: [c],
-  read,
 });
 
 const reported = async () => {
@@ -116,13 +115,18 @@ describe("a claim's UpdateItem", () => {
     expect(out.ok && out.stored?.[0]).toEqual(await store.get(host));
   });
 
-  it('returns no node when another write came between the read and the claim', async () => {
+  it('returns the node as it is now when another write came between the read and the claim', async () => {
     const { host } = await reported();
     const read = (await store.get(host)) as StoredNode;
-    expect((await store.claim([hostClaim(read, claimOf(Date.now()))], undefined, Date.now())).ok).toBe(true);
+    const first = claimOf(Date.now());
+    expect((await store.claim([hostClaim(read, first)], undefined, Date.now())).ok).toBe(true);
     // Still a valid claim (the bounds allow it), made on a copy that misses the first one.
-    const out = await store.claim([hostClaim(read, claimOf(Date.now()))], undefined, Date.now());
-    expect(out.ok).toBe(true);
-    expect(out.ok && out.stored).toBeUndefined();
+    const second = claimOf(Date.now());
+    const out = await store.claim([hostClaim(read, second)], undefined, Date.now());
+    expect(out.ok && out.stored?.[0]).toEqual(await store.get(host));
+    expect(out.ok && Object.keys(out.stored?.[0]?.record.claims ?? {}).sort()).toEqual(
+      [first.instance_uuid, second.instance_uuid].sort(),
+    );
+    expect(out.ok && out.stored?.[0]?.ver).toBe(read.ver + 2);
   });
 });
