@@ -131,23 +131,22 @@ const run = (script: Op[], order: number[], lookbackMs: number, rescanMs: number
   })();
 };
 
+/** `run` over 300 generated scripts and result orders: index delays up to `maxDelayMs`. */
+const holds = (maxDelayMs: number, lookbackMs: number, rescanMs: number, nearMs: number) =>
+  fc.assert(
+    fc.asyncProperty(ops(maxDelayMs), fc.array(fc.integer(), { minLength: 1, maxLength: 20 }), (script, order) =>
+      run(script, order, lookbackMs, rescanMs, nearMs),
+    ),
+    { numRuns: 300 },
+  );
+
 describe('CachedFleet against an index that delays, reorders and mis-stamps writes', () => {
   it('holds every write at the first refresh after it became visible, with a near window of 0 (delay 0–5 s, skew ±1 s, lookback 10 s)', async () => {
-    await fc.assert(
-      fc.asyncProperty(ops(5_000), fc.array(fc.integer(), { minLength: 1, maxLength: 20 }), (script, order) =>
-        run(script, order, 10_000, 3_600_000, 0),
-      ),
-      { numRuns: 300 },
-    );
+    await holds(5_000, 10_000, 3_600_000, 0);
   });
 
   it('holds a write inside the near window at the first refresh after it became visible, one inside the lookback within the near window after (near 1 s)', async () => {
-    await fc.assert(
-      fc.asyncProperty(ops(5_000), fc.array(fc.integer(), { minLength: 1, maxLength: 20 }), (script, order) =>
-        run(script, order, 10_000, 3_600_000, 1_000),
-      ),
-      { numRuns: 300 },
-    );
+    await holds(5_000, 10_000, 3_600_000, 1_000);
   });
 
   it('reads the near window on every refresh and the whole lookback at most once per near window', async () => {
@@ -171,12 +170,7 @@ describe('CachedFleet against an index that delays, reorders and mis-stamps writ
   });
 
   it('holds a write whose lag + skew exceeds the lookback after the next full rescan', async () => {
-    await fc.assert(
-      fc.asyncProperty(ops(20_000), fc.array(fc.integer(), { minLength: 1, maxLength: 20 }), (script, order) =>
-        run(script, order, 2_000, 15_000, 1_000),
-      ),
-      { numRuns: 300 },
-    );
+    await holds(20_000, 2_000, 15_000, 1_000);
   });
 
   it('loads a seed instead of scanning, and reads the feed from its asOf − lookback', async () => {
