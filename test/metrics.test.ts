@@ -141,7 +141,11 @@ describe('the metrics the functions print (EMF, namespace Quartermaster)', () =>
     expect(duplicate).toMatchObject({ NotificationsDuplicate: 1, event_type: 'instance.create.end', host });
     expect(dimensionsOf(duplicate)).toEqual([['service', 'stage', 'event_type']]);
     // Two invocations, two request ids; each log line names its host and its invocation.
-    const logs = logLines((l) => l.message_id === message_id && l.message === 'notification');
+    const logs = await eventually(
+      () => logLines((l) => l.message_id === message_id && l.message === 'notification'),
+      2,
+      'the notification log lines',
+    );
     expect(logs.map((l) => l.outcome).sort()).toEqual(['applied', 'duplicate']);
     for (const l of logs) expect(l).toMatchObject({ host, request_id: expect.any(String) });
     expect(new Set(logs.map((l) => l.request_id)).size).toBe(2);
@@ -159,8 +163,12 @@ describe('the log lines of a request', () => {
     expect(requestId).toEqual(expect.any(String));
     // Lambda's awsRequestId, as Powertools names it too.
     expect(first?.function_request_id).toBe(requestId);
-    const ofRequest = [...logLines((l) => l.request_id === requestId), ...emfLines((l) => l.request_id === requestId)];
-    expect(ofRequest.length).toBeGreaterThanOrEqual(2);
+    // The log line and the metrics line reach the log file as separate writes: wait for both.
+    const ofRequest = await eventually(
+      () => [...logLines((l) => l.request_id === requestId), ...emfLines((l) => l.request_id === requestId)],
+      2,
+      'the lines of the request',
+    );
     for (const l of ofRequest) expect(l.decision_id).toBe(id);
   });
 });
