@@ -193,28 +193,49 @@ export class Weights {
 
 /**
  * The first `limit` of `s` survivors by weight, best first (ties keep fleet
- * order, as Python's stable sort), as positions. A short ranking is kept by
- * insertion instead of sorting every survivor: a stored decision keeps the best
- * 20 of thousands.
+ * order, as Python's stable sort), as positions. A ranking shorter than the
+ * survivors is kept in a heap whose root is the worst kept, then sorted:
+ * s · log(limit) comparisons instead of sorting every survivor (a stored decision
+ * keeps the best 100 of thousands; the full sort was ~0.12 ms per request at 1,000
+ * hosts in bench/claims.ts).
  */
 export const topByWeight = (total: Float64Array, s: number, limit: number): ArrayLike<number> => {
-  if (limit >= s || limit > 64) {
+  const before = (a: number, b: number): boolean =>
+    (total[a] as number) > (total[b] as number) || (total[a] === total[b] && a < b);
+  if (limit >= s) {
     const all = new Int32Array(s);
     for (let j = 0; j < s; j++) all[j] = j;
     all.sort((a, b) => (total[b] as number) - (total[a] as number) || a - b);
-    return all.subarray(0, Math.min(limit, s));
+    return all;
   }
-  const before = (a: number, b: number): boolean =>
-    (total[a] as number) > (total[b] as number) || (total[a] === total[b] && a < b);
-  const top: number[] = [];
-  for (let j = 0; j < s; j++) {
-    if (top.length === limit && !before(j, top[limit - 1] as number)) continue;
-    let at = top.length < limit ? top.length : limit - 1;
-    while (at > 0 && before(j, top[at - 1] as number)) {
-      top[at] = top[at - 1] as number;
-      at--;
+  if (limit <= 0) return [];
+  const heap = new Int32Array(limit);
+  // Moves heap[at] down until both children come before it (the root is the worst kept).
+  const siftDown = (at: number, n: number) => {
+    const x = heap[at] as number;
+    for (;;) {
+      let worst = 2 * at + 1;
+      if (worst >= n) break;
+      if (worst + 1 < n && before(heap[worst] as number, heap[worst + 1] as number)) worst++;
+      if (!before(x, heap[worst] as number)) break;
+      heap[at] = heap[worst] as number;
+      at = worst;
     }
-    top[at] = j;
+    heap[at] = x;
+  };
+  for (let j = 0; j < limit; j++) heap[j] = j;
+  for (let i = (limit >> 1) - 1; i >= 0; i--) siftDown(i, limit);
+  for (let j = limit; j < s; j++) {
+    if (!before(j, heap[0] as number)) continue;
+    heap[0] = j;
+    siftDown(0, limit);
   }
-  return top;
+  // Pop the worst to the back, one by one: the array ends best first.
+  for (let n = limit - 1; n > 0; n--) {
+    const worst = heap[0] as number;
+    heap[0] = heap[n] as number;
+    heap[n] = worst;
+    siftDown(0, n);
+  }
+  return heap;
 };
