@@ -3,11 +3,14 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type CompactPage,
+  cutRanking,
   type DecisionHead,
   decodePage,
   halve,
   headOf,
   pagingOf,
+  rankedCount,
+  rankingOf,
   type StoredHead,
   splitDecision,
 } from '../../core/decision-pages';
@@ -69,11 +72,7 @@ export const decisionItems = (
     body = gz(head);
   }
   if (body.length > MAX_BODY_BYTES) {
-    head = {
-      ...head,
-      ranking: head.ranking.slice(0, RANKING_KEPT),
-      truncated: { ranking_total: head.ranking.length },
-    };
+    head = { ...cutRanking(head, RANKING_KEPT), truncated: { ranking_total: rankedCount(head) } };
     body = gz(head);
   }
   return {
@@ -174,8 +173,9 @@ export class DynamoDecisionStore implements DecisionStore {
     );
     // A listing has no rejections: the inline ones are not decoded.
     const decisions = (out.Items ?? []).map((i) => {
-      const { rx: _rx, rejections: _r, ...rest } = unzip(i) as StoredHead;
-      return rest;
+      const stored = unzip(i) as StoredHead;
+      const { rx: _rx, rejections: _r, rk: _rk, ...rest } = stored;
+      return { ...rest, ranking: rankingOf(stored) };
     });
     const last = out.LastEvaluatedKey?.id;
     return { decisions, ...(typeof last === 'string' ? { last } : {}) };
