@@ -97,18 +97,38 @@ describe('a stored ranking', () => {
             }),
           );
           const opts = resolveOptions({ io_ops_weight_multiplier: ioMultiplier, num_instances_weight_multiplier: 0.5 });
-          const { ranking } = schedule(states, makeSpec({ memory_mb: 1 }), opts, seededRng(1));
+          const { ranking, scales } = schedule(states, makeSpec({ memory_mb: 1 }), opts, seededRng(1));
           const rk = encodeRanking(ranking);
+          const short = encodeRanking(ranking, scales);
           if (ranking.length === 0) {
-            expect(rk).toBeUndefined();
+            expect([rk, short, scales]).toEqual([undefined, undefined, undefined]);
             return;
           }
-          const back = decodeRanking(wire(rk as NonNullable<typeof rk>));
-          expect(back).toEqual(wire(ranking));
-          for (const [i, r] of back.entries())
-            for (const [k, w] of r.weighers.entries())
-              expect(Object.is(w.contribution, ranking[i]?.weighers[k]?.contribution)).toBe(true);
+          // Three figures per weigher without the scales; two with them (every normalized value follows)
+          // past four hosts, where the scales' own figures are fewer than those they save.
+          expect(rk?.scales).toBeUndefined();
+          if (ranking.length > 4) expect(short?.scales).toHaveLength(scales?.length ?? -1);
+          else expect(short).toEqual(rk);
+          for (const compact of [rk, short]) {
+            const back = decodeRanking(wire(compact as NonNullable<typeof compact>));
+            expect(back).toEqual(wire(ranking));
+            for (const [i, r] of back.entries())
+              for (const [k, w] of r.weighers.entries()) {
+                expect(Object.is(w.contribution, ranking[i]?.weighers[k]?.contribution)).toBe(true);
+                expect(Object.is(w.normalized, ranking[i]?.weighers[k]?.normalized)).toBe(true);
+              }
+          }
           expect(JSON.stringify(rk).length).toBeLessThan(JSON.stringify(ranking).length * 0.45);
+          if (ranking.length > 4) expect(JSON.stringify(short).length).toBeLessThan(JSON.stringify(rk).length);
+          // Scales the values do not follow from are not used.
+          const off = scales?.map((c) => ({ ...c, min: c.min - 1 }));
+          if (ranking.some((r) => r.weighers.some((w) => w.normalized !== 0)))
+            expect(encodeRanking(ranking, off)?.scales).toBeUndefined();
+          // splitDecision keeps the short form, and the head has no scales of its own.
+          const { head } = splitDecision({ ...bigDecision(ID, 3), ranking, ...(scales ? { scales } : {}) });
+          expect(head.rk?.scales).toEqual(short?.scales);
+          expect(Object.keys(head)).not.toContain('scales');
+          expect(headOf(wire(head)).ranking).toEqual(wire(ranking));
         },
       ),
       { numRuns: 100 },

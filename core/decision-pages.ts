@@ -13,6 +13,7 @@
  * and stores what this builds.
  */
 import type { DecisionRecord, DecisionRejection } from './ports';
+import { normalizedOn, type WeigherScale } from './scheduler/rank';
 import { reasonOf } from './scheduler/reasons';
 import type { Figure, Figures } from './scheduler/types';
 
@@ -53,17 +54,20 @@ export interface CompactPage {
  * A ranking, compact: the weighers' names once, then per host `[host, weight, raw, normalized,
  * multiplier, ...]`, three figures per weigher. A contribution is not stored: it is
  * `multiplier × normalized + 0` (core/scheduler/rank.ts), computed again on read to the same double.
- * The keys were two thirds of a ranking's JSON: a stored decision over 1,000 hosts keeps the best
- * 100, 59 KB of JSON (8.6 KB gzipped) before this.
+ * With the pass's `scales` (`[min, range, floor, ceil]` per weigher, ±Infinity as null) the
+ * normalized values are not stored either (`normalizedOn`, again to the same double): two figures
+ * per weigher. A stored decision over 1,000 hosts keeps the best 100: 59 KB of JSON (8.6 KB
+ * gzipped) whole, 15 KB (5.5 KB) with three figures, less with two.
  */
 export interface CompactRanking {
   v: 1;
   weighers: string[];
+  scales?: Array<[min: number, range: number, floor: number | null, ceil: number | null]>;
   rows: Array<Array<string | number>>;
 }
 
 /** The stored form of a head: as DecisionHead, with inline rejections compact (`rx`) and the ranking compact (`rk`). */
-export type StoredHead = Omit<DecisionHead, 'rejections' | 'ranking'> & {
+export type StoredHead = Omit<DecisionHead, 'rejections' | 'ranking' | 'scales'> & {
   rx?: CompactPage;
   rejections?: unknown;
   ranking?: DecisionHead['ranking'];
@@ -72,16 +76,42 @@ export type StoredHead = Omit<DecisionHead, 'rejections' | 'ranking'> & {
 
 const RANKED_KEYS = 3;
 const PART_KEYS = 5;
+const SCALE_FIGURES = 4;
+
+const scaleOf = ([min, range, floor, ceil]: NonNullable<CompactRanking['scales']>[number]): WeigherScale => ({
+  min,
+  range,
+  floor: floor ?? Number.NEGATIVE_INFINITY,
+  ceil: ceil ?? Number.POSITIVE_INFINITY,
+});
 
 /**
  * `ranking` compact, or undefined when an entry would not come back the same from the compact
  * form (another shape, weighers that differ between hosts, a contribution that is not
- * multiplier × normalized, a figure that is not a finite number) or there is none: then it is stored as it is.
+ * multiplier × normalized, a figure that is not a finite number) or there is none: then it is
+ * stored as it is. `scales` are used when every normalized value follows from them (and they save bytes).
  */
-export const encodeRanking = (ranking: DecisionHead['ranking']): CompactRanking | undefined => {
+export const encodeRanking = (
+  ranking: DecisionHead['ranking'],
+  scales?: readonly WeigherScale[],
+): CompactRanking | undefined => {
   // `[]` is shorter than any compact form.
   if (ranking.length === 0) return;
   const weighers = (ranking[0]?.weighers ?? []).map((w) => w.weigher);
+  const stored =
+    scales?.length === weighers.length &&
+    scales.every(
+      (c) => Number.isFinite(c.min) && Number.isFinite(c.range) && !Number.isNaN(c.floor) && !Number.isNaN(c.ceil),
+    )
+      ? scales.map((c): [number, number, number | null, number | null] => [
+          c.min,
+          c.range,
+          Number.isFinite(c.floor) ? c.floor : null,
+          Number.isFinite(c.ceil) ? c.ceil : null,
+        ])
+      : undefined;
+  const readBack = stored?.map(scaleOf);
+  let scaled = readBack !== undefined;
   const rows: Array<Array<string | number>> = [];
   for (const r of ranking) {
     if (Object.keys(r).length !== RANKED_KEYS || typeof r.host !== 'string' || !Number.isFinite(r.weight)) return;
@@ -93,22 +123,33 @@ export const encodeRanking = (ranking: DecisionHead['ranking']): CompactRanking 
       const { raw, normalized, multiplier, contribution } = w;
       if (![raw, normalized, multiplier].every(Number.isFinite)) return;
       if (!Object.is(contribution, multiplier * normalized + 0)) return;
+      if (scaled && !Object.is(normalizedOn(raw, readBack?.[i] as WeigherScale), normalized)) scaled = false;
       row.push(raw, normalized, multiplier);
     }
     rows.push(row);
   }
-  return { v: 1, weighers, rows };
+  // A scale is four figures a weigher and saves one a row: worth it past four rows.
+  if (!scaled || stored === undefined || rows.length <= SCALE_FIGURES) return { v: 1, weighers, rows };
+  // Drop each normalized value (the middle of every triple).
+  const short = rows.map((row) => [row[0], row[1], ...weighers.flatMap((_, i) => [row[2 + 3 * i], row[4 + 3 * i]])]);
+  return { v: 1, weighers, scales: stored, rows: short as Array<Array<string | number>> };
 };
 
-export const decodeRanking = (rk: CompactRanking): DecisionHead['ranking'] =>
-  rk.rows.map((row) => ({
+export const decodeRanking = (rk: CompactRanking): DecisionHead['ranking'] => {
+  const scales = rk.scales?.map(scaleOf);
+  const width = scales ? 2 : 3;
+  return rk.rows.map((row) => ({
     host: row[0] as string,
     weight: row[1] as number,
     weighers: rk.weighers.map((weigher, i) => {
-      const [raw, normalized, multiplier] = row.slice(2 + 3 * i, 5 + 3 * i) as [number, number, number];
+      const at = 2 + width * i;
+      const raw = row[at] as number;
+      const normalized = scales ? normalizedOn(raw, scales[i] as WeigherScale) : (row[at + 1] as number);
+      const multiplier = row[at + width - 1] as number;
       return { weigher, raw, normalized, multiplier, contribution: multiplier * normalized + 0 };
     }),
   }));
+};
 
 /** The ranking of a stored head, compact or not. */
 export const rankingOf = (stored: Pick<StoredHead, 'ranking' | 'rk'>): DecisionHead['ranking'] =>
@@ -238,8 +279,8 @@ export const splitDecision = (
   d: DecisionRecord,
   pageBytes = PAGE_BYTES,
 ): { head: StoredHead; pages: CompactPage[] } => {
-  const { rejections, ranking, ...others } = d;
-  const rk = encodeRanking(ranking);
+  const { rejections, ranking, scales, ...others } = d;
+  const rk = encodeRanking(ranking, scales);
   const rest = rk ? { ...others, rk } : { ...others, ranking };
   const all = rejections ?? {};
   // Default sort: UTF-16 code-unit order, as `<` compares in pageOfHost.

@@ -1,5 +1,6 @@
 import type { DecisionHead } from './decision-pages';
 import type { Claim, NodeRecord } from './node/record';
+import type { WeigherScale } from './scheduler/rank';
 import type { ScheduleRequest } from './scheduler/request';
 import type { RankedHost, SchedulePick } from './scheduler/scheduler';
 
@@ -239,6 +240,8 @@ export interface DecisionRecord extends DecisionMeta {
   /** By host, so "why not host X?" is one lookup. */
   rejections: Record<string, DecisionRejection>;
   ranking: readonly RankedHost[];
+  /** How the ranking's pass normalized each weigher: the store keeps it instead of each `normalized` (never read back). */
+  scales?: readonly WeigherScale[];
   picks: readonly SchedulePick[];
   /** The claims the decision wrote (absent when it placed nothing). */
   claims?: readonly Claim[];

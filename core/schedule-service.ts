@@ -160,6 +160,7 @@ export const decisionRecord = (
     ]),
   ),
   ranking: decision.ranking,
+  ...(decision.scales ? { scales: decision.scales } : {}),
   picks: decision.picks,
   ...extra,
 });

@@ -20,6 +20,26 @@ export interface WeigherContribution {
 }
 
 /** A surviving host with its weight, best first. */
+/**
+ * How a pass normalized one weigher (after Weights.sum): a raw value clamped to [floor, ceil],
+ * then `((v − min) / range) + 0`, 0 when range is 0. The stored ranking keeps these once instead
+ * of every host's normalized value (core/decision-pages.ts).
+ */
+export interface WeigherScale {
+  min: number;
+  range: number;
+  floor: number;
+  ceil: number;
+}
+
+/** A raw value normalized on `scale`, as Weights.parts does it (to the same double). */
+export const normalizedOn = (raw: number, scale: WeigherScale): number => {
+  let v = raw;
+  if (v < scale.floor) v = scale.floor;
+  if (v > scale.ceil) v = scale.ceil;
+  return (scale.range === 0 ? 0 : (v - scale.min) / scale.range) + 0;
+};
+
 export interface RankedHost {
   host: string;
   weight: number;
@@ -166,24 +186,30 @@ export class Weights {
     }
   }
 
+  /** This pass's scale per weigher, after `sum`. */
+  scales(): WeigherScale[] {
+    return this.weighers.map((_, wi) => ({
+      min: this.min[wi] as number,
+      range: this.range[wi] as number,
+      floor: this.floor[wi] as number,
+      ceil: this.ceil[wi] as number,
+    }));
+  }
+
   /**
-   * Survivor `j`'s breakdown, after `sum`: per weigher the raw value, the value clamped and
+   * Survivor `j`'s breakdown on this pass's `scales()`, after `sum`: per weigher the raw value, the value clamped and
    * normalized against this pass's range, and the multiplier (the node's override, else the option).
    * One plain loop: a full ranking asks it of every survivor.
    */
-  parts(j: number): WeigherContribution[] {
+  parts(j: number, scales: readonly WeigherScale[]): WeigherContribution[] {
     const { weighers, raws, stride, globals } = this;
     const overrides = this.overrides[j] as HostState['weight_multipliers'];
     const out: WeigherContribution[] = [];
     for (let wi = 0; wi < weighers.length; wi++) {
       const w = weighers[wi] as Weigher;
       const raw = raws[wi * stride + j] as number;
-      let v = raw;
-      if (v < (this.floor[wi] as number)) v = this.floor[wi] as number;
-      if (v > (this.ceil[wi] as number)) v = this.ceil[wi] as number;
-      const range = this.range[wi] as number;
       // `+ 0` turns −0 (a negative multiplier times 0) into 0.
-      const normalized = (range === 0 ? 0 : (v - (this.min[wi] as number)) / range) + 0;
+      const normalized = normalizedOn(raw, scales[wi] as WeigherScale);
       const multiplier = multiplierOf(overrides, w.multiplierKey, globals[wi] as number);
       out.push({ weigher: w.name, raw, normalized, multiplier, contribution: multiplier * normalized + 0 });
     }

@@ -16,7 +16,7 @@ import { type FilterChain, firstReject, notePick, prepareChain } from './filter-
 import { ComputeFilter } from './filters/compute-filter';
 import { PLACEMENT_FILTERS } from './filters/index';
 import type { ResolvedOptions } from './options';
-import { type RankedHost, topByWeight, Weights } from './rank';
+import { type RankedHost, topByWeight, type WeigherScale, Weights } from './rank';
 import { PRE_FILTERS } from './reasons';
 import { PRE_DELETED, PRE_IGNORED, PRE_NOT_FORCED, RejectionLog } from './rejections';
 import { selectHost } from './select';
@@ -59,6 +59,8 @@ export interface Decision {
   filter_counts: Record<string, number>;
   /** The first instance's candidates, best first, each with its weigher breakdown. */
   ranking: RankedHost[];
+  /** How that pass normalized each weigher (the ranking's `normalized` values follow from them); with a ranking only. */
+  scales?: WeigherScale[];
   passes: SchedulePass[];
   /** "0/12 hosts available: 7 had insufficient RAM (RamFilter); 5 were down, disabled or deleted (ComputeFilter)". */
   summary: string;
@@ -162,6 +164,7 @@ export const schedule = (
   const picks: SchedulePick[] = [];
   const passes: SchedulePass[] = [];
   const ranking: RankedHost[] = [];
+  let scales: WeigherScale[] | undefined;
   let failed: Decision['failed'];
 
   for (let k = 0; k < spec.num_instances; k++) {
@@ -214,12 +217,13 @@ export const schedule = (
     weights.sum(s);
     if (k === 0 && rankingLimit > 0) {
       const top = topByWeight(total, s, rankingLimit);
+      scales = weights.scales();
       for (let r = 0; r < top.length; r++) {
         const j = top[r] as number;
         ranking.push({
           host: hostAt(survivors[j] as number).host,
           weight: (total[j] as number) + 0,
-          weighers: weights.parts(j),
+          weighers: weights.parts(j, scales),
         });
       }
     }
@@ -259,6 +263,7 @@ export const schedule = (
     },
     filter_counts: Object.fromEntries(ordered),
     ranking,
+    ...(scales && ranking.length > 0 ? { scales } : {}),
     passes,
     summary: summarize(placed ? m : 0, n, spec.num_instances, failed?.instance_index, ordered),
     ...(failed ? { failed } : {}),
