@@ -19,7 +19,6 @@ export interface WeigherContribution {
   contribution: number;
 }
 
-/** A surviving host with its weight, best first. */
 /**
  * How a pass normalized one weigher (after Weights.sum): a raw value clamped to [floor, ceil],
  * then `((v − min) / range) + 0`, 0 when range is 0. The stored ranking keeps these once instead
@@ -40,6 +39,7 @@ export const normalizedOn = (raw: number, scale: WeigherScale): number => {
   return (scale.range === 0 ? 0 : (v - scale.min) / scale.range) + 0;
 };
 
+/** A surviving host with its weight, best first. */
 export interface RankedHost {
   host: string;
   weight: number;
