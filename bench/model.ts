@@ -26,8 +26,9 @@ const base = (hosts: number, nodeItemBytes: number): ModelLoad => ({
   // The design: the agent reports again on a change it sees (one per notification, the worst case).
   reportsPerEvent: 1,
   nodeItemBytes,
-  // docs/performance.md "Fleet on real DynamoDB limits": decision bytes p50 4,463 B at 1k hosts.
-  decisionHeadBytes: 4500,
+  // docs/performance.md "Fleet on real DynamoDB limits": decision bytes p50 2,333 B at 1k hosts
+  // (4,468 before the compact ranking of 2026-12-04).
+  decisionHeadBytes: 2400,
   idempotencyBytes: 300,
   lambdas: 1000,
 });
