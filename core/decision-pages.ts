@@ -112,11 +112,15 @@ export const encodeRanking = (
       : undefined;
   const readBack = stored?.map(scaleOf);
   let scaled = readBack !== undefined;
+  // Rows as stored with the scales ([host, weight, raw, multiplier, ...]); the normalized values beside
+  // them, put back in only when the scales are not used.
   const rows: Array<Array<string | number>> = [];
+  const normals: number[][] = [];
   for (const r of ranking) {
     if (Object.keys(r).length !== RANKED_KEYS || typeof r.host !== 'string' || !Number.isFinite(r.weight)) return;
     if (!Array.isArray(r.weighers) || r.weighers.length !== weighers.length) return;
     const row: Array<string | number> = [r.host, r.weight];
+    const normal: number[] = [];
     for (let i = 0; i < weighers.length; i++) {
       const w = r.weighers[i];
       if (w === undefined || w.weigher !== weighers[i] || Object.keys(w).length !== PART_KEYS) return;
@@ -124,15 +128,20 @@ export const encodeRanking = (
       if (![raw, normalized, multiplier].every(Number.isFinite)) return;
       if (!Object.is(contribution, multiplier * normalized + 0)) return;
       if (scaled && !Object.is(normalizedOn(raw, readBack?.[i] as WeigherScale), normalized)) scaled = false;
-      row.push(raw, normalized, multiplier);
+      row.push(raw, multiplier);
+      normal.push(normalized);
     }
     rows.push(row);
+    normals.push(normal);
   }
   // A scale is four figures a weigher and saves one a row: worth it past four rows.
-  if (!scaled || stored === undefined || rows.length <= SCALE_FIGURES) return { v: 1, weighers, rows };
-  // Drop each normalized value (the middle of every triple).
-  const short = rows.map((row) => [row[0], row[1], ...weighers.flatMap((_, i) => [row[2 + 3 * i], row[4 + 3 * i]])]);
-  return { v: 1, weighers, scales: stored, rows: short as Array<Array<string | number>> };
+  if (scaled && stored !== undefined && rows.length > SCALE_FIGURES) return { v: 1, weighers, scales: stored, rows };
+  // [host, weight, raw, normalized, multiplier, ...]: each normalized value between its raw and multiplier.
+  for (const [k, row] of rows.entries()) {
+    const normal = normals[k] as number[];
+    for (let i = weighers.length - 1; i >= 0; i--) row.splice(3 + 2 * i, 0, normal[i] as number);
+  }
+  return { v: 1, weighers, rows };
 };
 
 export const decodeRanking = (rk: CompactRanking): DecisionHead['ranking'] => {

@@ -208,9 +208,9 @@ export class Weights {
     for (let wi = 0; wi < weighers.length; wi++) {
       const w = weighers[wi] as Weigher;
       const raw = raws[wi * stride + j] as number;
-      // `+ 0` turns −0 (a negative multiplier times 0) into 0.
       const normalized = normalizedOn(raw, scales[wi] as WeigherScale);
       const multiplier = multiplierOf(overrides, w.multiplierKey, globals[wi] as number);
+      // `+ 0` turns −0 (a negative multiplier times 0) into 0.
       out.push({ weigher: w.name, raw, normalized, multiplier, contribution: multiplier * normalized + 0 });
     }
     return out;
